@@ -1,0 +1,202 @@
+"""Explicit pyarrow schemas of every bronze dataset: the contract between bronze and silver.
+
+Conventions (README "Bronze schemas" repeats them):
+
+* ids that can exceed 64 bits (token ids, Gamma ids, condition ids, wallets, hashes) are ``string``;
+* every instant is ``timestamp[us, tz=UTC]``;
+* prices are ``decimal128(12, 6)`` (probabilities in [0, 1] with 6 places, Polymarket ticks are 0.01/0.001);
+  sizes, volumes, liquidity and USDC amounts are ``decimal128(38, 6)`` (USDC and CTF shares have 6 decimals);
+  derived or snapshot statistics the API itself sends as floats (``volume_24hr``, leaderboard ``pnl``) stay
+  ``float64``;
+* the partition column ``dt`` is NOT stored in the files; it comes from the Hive path ``dt=YYYY-MM-DD``
+  (``read_parquet(..., hive_partitioning = true)``);
+* ``raw_json`` keeps the original API object as compact JSON text, so no field is ever lost;
+* ``fetched_at`` is when the row was fetched (UTC).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+PRICE = pa.decimal128(12, 6)
+AMOUNT = pa.decimal128(38, 6)
+
+
+def _schema(name: str, fields: list[pa.Field]) -> pa.Schema:
+    return pa.schema(fields, metadata={b"polymarket_assets.dataset": name.encode(), b"polymarket_assets.schema_version": b"1"})
+
+
+GAMMA_EVENTS = _schema(
+    "gamma_events",
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("slug", pa.string()),
+        pa.field("ticker", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("start_date", TS),
+        pa.field("end_date", TS),
+        pa.field("created_at", TS),
+        pa.field("updated_at", TS),
+        pa.field("closed_time", TS),
+        pa.field("active", pa.bool_()),
+        pa.field("closed", pa.bool_()),
+        pa.field("archived", pa.bool_()),
+        pa.field("neg_risk", pa.bool_()),
+        pa.field("volume", AMOUNT),
+        pa.field("liquidity", AMOUNT),
+        pa.field("open_interest", AMOUNT),
+        pa.field("volume_24hr", pa.float64()),
+        pa.field("series_slug", pa.string()),
+        pa.field("tag_ids", pa.list_(pa.string())),
+        pa.field("tag_slugs", pa.list_(pa.string())),
+        pa.field("market_ids", pa.list_(pa.string())),
+        pa.field("raw_json", pa.string(), nullable=False),
+        pa.field("fetched_at", TS, nullable=False),
+    ],
+)
+
+# One dataset, two kinds of row: record_type = 'tag' (a category created that day) or
+# 'event_tag' (a link from an event starting that day to one of its tags; tag columns repeat the tag).
+GAMMA_CATEGORIES = _schema(
+    "gamma_categories",
+    [
+        pa.field("record_type", pa.string(), nullable=False),
+        pa.field("tag_id", pa.string(), nullable=False),
+        pa.field("label", pa.string()),
+        pa.field("slug", pa.string()),
+        pa.field("force_show", pa.bool_()),
+        pa.field("created_at", TS),
+        pa.field("updated_at", TS),
+        pa.field("event_id", pa.string()),
+        pa.field("raw_json", pa.string(), nullable=False),
+        pa.field("fetched_at", TS, nullable=False),
+    ],
+)
+
+MARKETS = _schema(
+    "markets",
+    [
+        pa.field("market_id", pa.string(), nullable=False),
+        pa.field("condition_id", pa.string()),
+        pa.field("question_id", pa.string()),
+        pa.field("slug", pa.string()),
+        pa.field("question", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("event_id", pa.string()),
+        pa.field("event_slug", pa.string()),
+        pa.field("outcomes", pa.list_(pa.string())),
+        pa.field("outcome_prices", pa.list_(PRICE)),
+        pa.field("clob_token_ids", pa.list_(pa.string())),
+        pa.field("start_date", TS),
+        pa.field("end_date", TS),
+        pa.field("created_at", TS),
+        pa.field("updated_at", TS),
+        pa.field("closed_time", TS),
+        pa.field("active", pa.bool_()),
+        pa.field("closed", pa.bool_()),
+        pa.field("archived", pa.bool_()),
+        pa.field("accepting_orders", pa.bool_()),
+        pa.field("enable_order_book", pa.bool_()),
+        pa.field("neg_risk", pa.bool_()),
+        pa.field("neg_risk_market_id", pa.string()),
+        pa.field("volume", AMOUNT),
+        pa.field("liquidity", AMOUNT),
+        pa.field("volume_24hr", pa.float64()),
+        pa.field("best_bid", PRICE),
+        pa.field("best_ask", PRICE),
+        pa.field("last_trade_price", PRICE),
+        pa.field("tick_size", PRICE),
+        pa.field("min_order_size", AMOUNT),
+        pa.field("uma_resolution_status", pa.string()),
+        pa.field("resolved_outcome_index", pa.int16()),
+        pa.field("raw_json", pa.string(), nullable=False),
+        pa.field("fetched_at", TS, nullable=False),
+    ],
+)
+
+MARKET_TOKENS = _schema(
+    "market_tokens",
+    [
+        pa.field("token_id", pa.string(), nullable=False),
+        pa.field("condition_id", pa.string()),
+        pa.field("market_id", pa.string(), nullable=False),
+        pa.field("outcome", pa.string()),
+        pa.field("outcome_index", pa.int16(), nullable=False),
+        pa.field("price", PRICE),
+        pa.field("winner", pa.bool_()),
+        pa.field("fetched_at", TS, nullable=False),
+    ],
+)
+
+# Data API v2 /v2/trades, taker_only=true: each fill appears once, on its taker side.
+# trade_key = sha256 over (transaction_hash, condition_id, token_id, proxy_wallet, side, price, size, timestamp)
+# plus an ordinal for byte-identical repeats within one transaction; unique within the dataset.
+TRADES = _schema(
+    "trades",
+    [
+        pa.field("trade_key", pa.string(), nullable=False),
+        pa.field("transaction_hash", pa.string()),
+        pa.field("condition_id", pa.string(), nullable=False),
+        pa.field("token_id", pa.string(), nullable=False),
+        pa.field("proxy_wallet", pa.string(), nullable=False),
+        pa.field("side", pa.string(), nullable=False),
+        pa.field("price", PRICE, nullable=False),
+        pa.field("size", AMOUNT, nullable=False),
+        pa.field("usdc_size", AMOUNT),
+        pa.field("ts", TS, nullable=False),
+        pa.field("outcome", pa.string()),
+        pa.field("outcome_index", pa.int16()),
+        pa.field("market_slug", pa.string()),
+        pa.field("event_slug", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("trader_name", pa.string()),
+        pa.field("trader_pseudonym", pa.string()),
+        pa.field("raw_json", pa.string(), nullable=False),
+        pa.field("fetched_at", TS, nullable=False),
+    ],
+)
+
+PRICES = _schema(
+    "prices",
+    [
+        pa.field("token_id", pa.string(), nullable=False),
+        pa.field("condition_id", pa.string()),
+        pa.field("ts", TS, nullable=False),
+        pa.field("price", PRICE, nullable=False),
+        pa.field("resolution_seconds", pa.int32(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),  # e.g. 'clob:/batch-prices-history' or 'data:/v2/prices-history'
+        pa.field("fetched_at", TS, nullable=False),
+    ],
+)
+
+# One row per (snapshot, time_period, sort_by, rank). snapshot_at is when the snapshot was taken.
+LEADERBOARD = _schema(
+    "leaderboard",
+    [
+        pa.field("snapshot_at", TS, nullable=False),
+        pa.field("time_period", pa.string(), nullable=False),  # day | week | month | all
+        pa.field("sort_by", pa.string(), nullable=False),  # PNL | VOLUME
+        pa.field("category", pa.string(), nullable=False),
+        pa.field("rank", pa.int32(), nullable=False),
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("user_name", pa.string()),
+        pa.field("x_username", pa.string()),
+        pa.field("verified", pa.bool_()),
+        pa.field("pnl", pa.float64()),
+        pa.field("volume", pa.float64()),  # shares, not USDC (api_reference §3.2)
+        pa.field("raw_json", pa.string(), nullable=False),
+        pa.field("fetched_at", TS, nullable=False),
+    ],
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "gamma_events": GAMMA_EVENTS,
+    "gamma_categories": GAMMA_CATEGORIES,
+    "markets": MARKETS,
+    "market_tokens": MARKET_TOKENS,
+    "trades": TRADES,
+    "prices": PRICES,
+    "leaderboard": LEADERBOARD,
+}
