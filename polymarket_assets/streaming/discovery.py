@@ -1,0 +1,187 @@
+"""The slow path: runs each venue's discoverer on its own cadence, publishes the active set as an atomic
+snapshot file and appends market metadata as JSONL.
+
+``state/active_instruments.snapshot.json``::
+
+    {"version": 1, "written_at": "...Z",
+     "sources": {"polymarket_btc15m": {"venue": "polymarket", "ok": true, "error": null,
+                                        "refreshed_at": "...Z", "count": 4, "warnings": [...]}, ...},
+     "instruments": [<instrument dict>, ...]}
+
+It is written to a temp file in the same directory, fsynced, then ``os.replace``d over the old one, so
+a reader (the poller) sees the old or the new file, never a half-written one. A discoverer that raises
+keeps its previous instruments (stale beats empty) and its error is recorded in ``sources``.
+
+Metadata: ``stream/<venue>/markets/date=YYYY-MM-DD/markets.jsonl`` gets one line per market on every
+discovery pass of its source.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from polymarket_assets.streaming.clock import Clock, iso_ms
+from polymarket_assets.streaming.instruments import validate
+from polymarket_assets.streaming.stats import LoggerStats
+from polymarket_assets.streaming.venues import Discoverer
+
+SNAPSHOT_NAME = "active_instruments.snapshot.json"
+SNAPSHOT_VERSION = 1
+
+
+def atomic_write_json(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    data = json.dumps(payload, separators=(",", ":"), sort_keys=False).encode()
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def read_snapshot(path: Path) -> list[dict[str, Any]]:
+    """Load and validate a snapshot file; raises ``ValueError``/``OSError`` on a bad one."""
+    with open(path, "rb") as fh:
+        payload = json.loads(fh.read())
+    if not isinstance(payload, dict) or not isinstance(payload.get("instruments"), list):
+        raise ValueError(f"{path} is not an instrument snapshot (no 'instruments' list)")
+    instruments = payload["instruments"]
+    bad = [i for i in instruments if not validate(i)]
+    if bad:
+        raise ValueError(f"{path} has {len(bad)} malformed instrument(s), e.g. {bad[0]!r}")
+    return instruments
+
+
+class DiscoveryThread(threading.Thread):
+    def __init__(
+        self,
+        discoverers: Iterable[Discoverer],
+        *,
+        snapshot_path: Path,
+        stream_dir: Path,
+        clock: Clock,
+        stop_event: threading.Event,
+        stats: LoggerStats,
+        log: logging.Logger | None = None,
+        heartbeat_seconds: float = 60.0,
+        on_publish: Callable[[list[dict[str, Any]]], None] | None = None,
+    ):
+        super().__init__(name="orderbook-discovery", daemon=True)
+        self.discoverers = list(discoverers)
+        self.snapshot_path = snapshot_path
+        self.stream_dir = stream_dir
+        self.clock = clock
+        self.stop_event = stop_event
+        self.stats = stats
+        self.log = log or logging.getLogger(__name__)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.on_publish = on_publish
+        self._current: dict[str, list[dict[str, Any]]] = {d.source: [] for d in self.discoverers}
+        self._status: dict[str, dict[str, Any]] = {
+            d.source: {"venue": d.venue, "ok": None, "error": None, "refreshed_at": None, "count": 0, "warnings": []}
+            for d in self.discoverers
+        }
+        self._next_due: dict[str, float] = {d.source: 0.0 for d in self.discoverers}
+        self._last_published: str | None = None
+        self._last_write_mono = float("-inf")
+
+    # -- one pass ----------------------------------------------------------------------------
+    def run_due(self, force: bool = False) -> bool:
+        """Run every discoverer that is due (all when ``force``); publish if anything changed."""
+        now_mono = self.clock.monotonic()
+        ran = False
+        for disc in self.discoverers:
+            if not force and now_mono < self._next_due[disc.source]:
+                continue
+            self._next_due[disc.source] = now_mono + disc.interval_seconds
+            self._run_one(disc)
+            ran = True
+        if ran or now_mono - self._last_write_mono >= self.heartbeat_seconds:
+            self.publish()
+        return ran
+
+    def _run_one(self, disc: Discoverer) -> None:
+        now = self.clock.time()
+        status = self._status[disc.source]
+        self.stats.incr("discovery_runs")
+        try:
+            result = disc.discover(now)
+        except Exception as exc:  # noqa: BLE001 - keep the previous set, report, retry next pass
+            self.stats.incr("discovery_errors")
+            status.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+            self.log.warning("discovery %s failed (keeping %d previous instruments): %s", disc.source, len(self._current[disc.source]), exc)
+            return
+        self._current[disc.source] = result.instruments
+        status.update(ok=True, error=None, refreshed_at=iso_ms(now), count=len(result.instruments), warnings=result.warnings[:20])
+        if result.markets:
+            self._append_metadata(disc.venue, result.markets, now)
+
+    def _append_metadata(self, venue: str, rows: list[dict[str, Any]], now: float) -> None:
+        date = iso_ms(now)[:10]  # type: ignore[index]
+        path = self.stream_dir / venue / "markets" / f"date={date}" / "markets.jsonl"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "ab") as fh:
+                fh.write(b"".join(json.dumps(r, separators=(",", ":"), default=str).encode() + b"\n" for r in rows))
+        except OSError as exc:
+            self.log.warning("could not append market metadata to %s: %s", path, exc)
+
+    def instruments(self) -> list[dict[str, Any]]:
+        seen: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for insts in self._current.values():
+            for inst in insts:
+                key = inst["instrument_key"]
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(inst)
+        return out
+
+    def publish(self) -> None:
+        instruments = self.instruments()
+        fingerprint = json.dumps([instruments, [(s, st["ok"], st["error"]) for s, st in self._status.items()]], sort_keys=True, default=str)
+        now_mono = self.clock.monotonic()
+        if fingerprint == self._last_published and now_mono - self._last_write_mono < self.heartbeat_seconds:
+            return
+        payload = {
+            "version": SNAPSHOT_VERSION,
+            "written_at": iso_ms(self.clock.time()),
+            "sources": self._status,
+            "instruments": instruments,
+        }
+        atomic_write_json(self.snapshot_path, payload)
+        self._last_published = fingerprint
+        self._last_write_mono = now_mono
+        self.stats.incr("discovery_writes")
+        self.stats.set_gauge("active_instruments", len(instruments))
+        if self.on_publish is not None:
+            self.on_publish(instruments)
+
+    # -- thread ------------------------------------------------------------------------------
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.run_due()
+            except Exception as exc:  # noqa: BLE001 - e.g. snapshot dir not writable; retry
+                self.stats.incr("discovery_errors")
+                self.log.error("discovery pass failed: %s", exc)
+            if self.discoverers:
+                wait = min(self._next_due.values()) - self.clock.monotonic()
+            else:
+                wait = 1.0
+            self.clock.wait(self.stop_event, min(max(wait, 0.05), 1.0))

@@ -1,0 +1,253 @@
+"""``orderbook_logger_job``: one long but bounded run of the order-book logger.
+
+The op builds a hot-path HTTP transport of its own (short timeouts, **no transport retries** — the poller's
+per-instrument backoff and per-venue cooldown replace them — but the same shared rate limiter and User-Agent
+as every other API call), the three venue discoverers and the two book fetchers, then runs
+:class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes``.
+
+Termination (the UI's *Terminate*, or SIGTERM to the run worker) arrives in the op as
+``DagsterExecutionInterruptedError``; the op sets the stop event, joins the threads (the writer drains,
+flushes, fsyncs and closes every file), logs the final figures and re-raises, all within a few seconds.
+"""
+
+
+import logging
+from typing import Any, Callable, Optional
+
+import dagster as dg
+from pydantic import Field
+
+from polymarket_assets import settings
+from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport, NoRateLimit, TransportStats
+from polymarket_assets.resources import LakeResource, PolymarketApiResource
+from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock
+from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, VENUE_POLYMARKET
+from polymarket_assets.streaming.logger import LoggerSettings, OrderbookLogger
+from polymarket_assets.streaming.poller import LimitlessBookFetcher, PolymarketBookFetcher, PollerConfig
+from polymarket_assets.streaming.venues.limitless import LimitlessDiscovery
+from polymarket_assets.streaming.venues.polymarket_btc15m import PolymarketBtc15mDiscovery
+from polymarket_assets.streaming.venues.polymarket_general import PolymarketGeneralDiscovery
+
+SOURCES = ("polymarket_btc15m", "polymarket_general", "limitless")
+JOB_NAME = "orderbook_logger_job"
+
+#: Tests replace this to run the job on a fake clock (e.g. seconds before a 15-minute boundary).
+CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK  # noqa: E731
+
+
+class OrderbookLoggerConfig(dg.Config):
+    """Run config of ``orderbook_logger_job`` (op ``orderbook_logger``)."""
+
+    duration_minutes: float = Field(default=60.0, description="How long the run polls before it ends successfully (the sensor then starts the next one).")
+    cadence_seconds: float = Field(default=1.0, description="Poll every active instrument once per this many seconds.")
+    sources: list[str] = Field(default=list(SOURCES), description=f"Discoveries to run: any of {list(SOURCES)}.")
+    # Polymarket BTC 15-minute up/down
+    btc15m_lead_seconds: float = Field(default=60.0, description="Discover the next 15-minute window this long before the boundary.")
+    btc15m_discovery_interval_seconds: float = Field(default=10.0, description="BTC 15-minute discovery cadence.")
+    # Polymarket general
+    polymarket_slugs: list[str] = Field(default=[], description="Market (or event) slugs to poll, two instruments per market.")
+    polymarket_tag: Optional[str] = Field(default=None, description="Gamma tag id (numeric) or tag slug whose active markets are polled.")
+    polymarket_top_n: int = Field(default=20, description="Also poll the top N active markets by 24 h volume (0 = off).")
+    polymarket_max_markets: int = Field(default=250, description="Cap on general markets (2 instruments each).")
+    general_discovery_interval_seconds: float = Field(default=300.0, description="Polymarket general discovery cadence.")
+    # Limitless
+    limitless_underlyings: list[str] = Field(default=["BTC", "ETH"], description="Underlyings whose active CLOB markets are polled ([] = all).")
+    limitless_max_markets: int = Field(default=100, description="Cap on Limitless markets.")
+    limitless_discovery_interval_seconds: float = Field(default=60.0, description="Limitless discovery cadence.")
+    # hot path
+    books_batch_size: int = Field(default=100, description="Tokens per POST /books request (Polymarket).")
+    polymarket_workers: int = Field(default=4, description="Threads polling Polymarket.")
+    limitless_workers: int = Field(default=8, description="Threads polling Limitless.")
+    request_timeout_seconds: float = Field(default=5.0, description="Read timeout of one book request.")
+    use_rate_limiter: bool = Field(default=True, description="Take a permit from the shared rate limiter for every request.")
+    backoff_base_seconds: float = Field(default=1.0, description="Per-instrument backoff after the first failure (doubles per failure).")
+    backoff_max_seconds: float = Field(default=60.0, description="Longest per-instrument backoff.")
+    cooldown_after_failures: int = Field(default=5, description="Consecutive failed requests that put a venue on cooldown.")
+    cooldown_base_seconds: float = Field(default=10.0, description="First venue cooldown (doubles per cooldown in a row).")
+    cooldown_max_seconds: float = Field(default=300.0, description="Longest venue cooldown.")
+    # writer / reporting
+    flush_interval_seconds: float = Field(default=1.0, description="The writer flushes at least this often.")
+    progress_interval_seconds: float = Field(default=30.0, description="Progress log line (rates per venue, errors, backoffs) every this many seconds.")
+    shutdown_grace_seconds: float = Field(default=2.0, description="On stop, in-flight requests get this long to land.")
+
+
+def hot_transport(api: PolymarketApiResource, cfg: OrderbookLoggerConfig, log: logging.Logger) -> HttpTransport:
+    limiter: Any = NoRateLimit()
+    if cfg.use_rate_limiter:
+        try:
+            limiter = api.rate_limiter.get_limiter()
+        except ImportError as exc:  # limiter module not installed in this build
+            log.warning("shared rate limiter unavailable (%s); polling without it", exc)
+    options = HttpOptions(
+        user_agent=settings.user_agent(api.user_agent),
+        connect_timeout=min(api.connect_timeout, cfg.request_timeout_seconds),
+        read_timeout=cfg.request_timeout_seconds,
+        max_retries=0,
+        limiter_timeout=max(cfg.cadence_seconds, 1.0),
+    )
+    return HttpTransport(options, limiter, TransportStats())
+
+
+def clients_for(api: PolymarketApiResource, transport: HttpTransport) -> tuple[Any, Any, Any]:
+    from polymarket_assets.clients.clob import ClobClient
+    from polymarket_assets.clients.gamma import GammaClient
+    from polymarket_assets.clients.limitless import LimitlessClient
+
+    def ep(name: str, setting: settings.Setting, override: Optional[str]) -> Endpoint:
+        return Endpoint(transport, name, settings.resolve_base_url(setting, override), setting.env)
+
+    return (
+        GammaClient(ep("gamma", settings.GAMMA_URL, api.gamma_url)),
+        ClobClient(ep("clob", settings.CLOB_URL, api.clob_url)),
+        LimitlessClient(ep("limitless", settings.LIMITLESS_URL, api.limitless_url)),
+    )
+
+
+def build_logger(
+    cfg: OrderbookLoggerConfig,
+    *,
+    gamma: Any,
+    clob: Any,
+    limitless: Any,
+    stream_dir: Any,
+    state_dir: Any,
+    clock: Clock = SYSTEM_CLOCK,
+    log: logging.Logger | None = None,
+    run_tag: str | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> OrderbookLogger:
+    unknown = sorted(set(cfg.sources) - set(SOURCES))
+    if unknown:
+        raise dg.Failure(f"orderbook_logger: unknown sources {unknown}; choose from {list(SOURCES)} (run config 'sources').")
+    discoverers: list[Any] = []
+    if "polymarket_btc15m" in cfg.sources:
+        discoverers.append(
+            PolymarketBtc15mDiscovery(gamma, lead_seconds=cfg.btc15m_lead_seconds, interval_seconds=cfg.btc15m_discovery_interval_seconds)
+        )
+    if "polymarket_general" in cfg.sources and (cfg.polymarket_slugs or cfg.polymarket_tag or cfg.polymarket_top_n):
+        discoverers.append(
+            PolymarketGeneralDiscovery(
+                gamma,
+                slugs=cfg.polymarket_slugs,
+                tag=cfg.polymarket_tag,
+                top_n=cfg.polymarket_top_n,
+                interval_seconds=cfg.general_discovery_interval_seconds,
+                max_markets=cfg.polymarket_max_markets,
+            )
+        )
+    if "limitless" in cfg.sources:
+        discoverers.append(
+            LimitlessDiscovery(
+                limitless,
+                underlyings=cfg.limitless_underlyings,
+                interval_seconds=cfg.limitless_discovery_interval_seconds,
+                max_markets=cfg.limitless_max_markets,
+            )
+        )
+    fetchers: dict[str, Any] = {}
+    if any(d.venue == VENUE_POLYMARKET for d in discoverers):
+        fetchers[VENUE_POLYMARKET] = PolymarketBookFetcher(clob, batch_size=cfg.books_batch_size)
+    if any(d.venue == VENUE_LIMITLESS for d in discoverers):
+        fetchers[VENUE_LIMITLESS] = LimitlessBookFetcher(limitless)
+    poller = PollerConfig(
+        cadence_seconds=cfg.cadence_seconds,
+        backoff_base_seconds=cfg.backoff_base_seconds,
+        backoff_max_seconds=cfg.backoff_max_seconds,
+        cooldown_after_failures=cfg.cooldown_after_failures,
+        cooldown_base_seconds=cfg.cooldown_base_seconds,
+        cooldown_max_seconds=cfg.cooldown_max_seconds,
+        workers={VENUE_POLYMARKET: cfg.polymarket_workers, VENUE_LIMITLESS: cfg.limitless_workers},
+        shutdown_grace_seconds=cfg.shutdown_grace_seconds,
+    )
+    return OrderbookLogger(
+        LoggerSettings(
+            stream_dir=stream_dir,
+            state_dir=state_dir,
+            poller=poller,
+            flush_interval_seconds=cfg.flush_interval_seconds,
+            progress_interval_seconds=cfg.progress_interval_seconds,
+            run_tag=run_tag,
+        ),
+        discoverers=discoverers,
+        fetchers=fetchers,
+        clock=clock,
+        log=log,
+        on_progress=on_progress,
+    )
+
+
+def _metadata(summary: dict[str, Any]) -> dict[str, Any]:
+    md: dict[str, Any] = {
+        "run_tag": summary.get("run_tag"),
+        "elapsed_seconds": dg.FloatMetadataValue(float(summary.get("elapsed_seconds") or 0.0)),
+        "active_instruments": dg.IntMetadataValue(int(summary.get("active_instruments") or 0)),
+        "missed_ticks": dg.IntMetadataValue(int(summary.get("totals", {}).get("missed_ticks", 0))),
+        "snapshot_reload_errors": dg.IntMetadataValue(int(summary.get("totals", {}).get("snapshot_reload_errors", 0))),
+        "discovery_errors": dg.IntMetadataValue(int(summary.get("totals", {}).get("discovery_errors", 0))),
+        "shutdown_seconds": dg.FloatMetadataValue(float(summary.get("shutdown_seconds") or 0.0)),
+        "clean_shutdown": dg.BoolMetadataValue(bool(summary.get("clean_shutdown"))),
+    }
+    latency = summary.get("fetch_to_disk_ms") or {}
+    if latency.get("p99") is not None:
+        md["fetch_to_disk_p99_ms"] = dg.FloatMetadataValue(float(latency["p99"]))
+    for venue, c in (summary.get("venues") or {}).items():
+        md[f"{venue}_snapshots"] = dg.IntMetadataValue(int(c["snapshots"]))
+        md[f"{venue}_snapshots_per_second"] = dg.FloatMetadataValue(float(c["snapshots_per_second_run"]))
+        md[f"{venue}_request_errors"] = dg.IntMetadataValue(int(c["request_errors"]))
+        md[f"{venue}_book_errors"] = dg.IntMetadataValue(int(c["book_errors"]))
+        md[f"{venue}_backoffs"] = dg.IntMetadataValue(int(c["backoffs"]))
+        md[f"{venue}_cooldowns"] = dg.IntMetadataValue(int(c["cooldowns"]))
+    md["summary"] = dg.JsonMetadataValue(summary)
+    return md
+
+
+@dg.op(
+    name="orderbook_logger",
+    description="Poll order books of the BTC 15-minute markets, configured Polymarket markets and Limitless CLOB markets for a bounded time.",
+    out=dg.Out(dg.Nothing),
+    tags={"kind": "python"},
+)
+def orderbook_logger_op(
+    context: dg.OpExecutionContext,
+    config: OrderbookLoggerConfig,
+    polymarket_api: PolymarketApiResource,
+    lake: LakeResource,
+):
+    log = context.log
+    transport = hot_transport(polymarket_api, config, logging.getLogger(__name__))
+    gamma, clob, limitless = clients_for(polymarket_api, transport)
+    logger = build_logger(
+        config,
+        gamma=gamma,
+        clob=clob,
+        limitless=limitless,
+        stream_dir=lake.stream,
+        state_dir=lake.state,
+        clock=CLOCK_FACTORY(),
+        log=log,  # type: ignore[arg-type]
+        run_tag=context.run_id.split("-")[0],
+    )
+    try:
+        summary = logger.run(config.duration_minutes * 60.0)
+    except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt, SystemExit):
+        summary = logger.stop()
+        log.warning(
+            f"orderbook_logger interrupted: stopped and flushed in {summary.get('shutdown_seconds')}s "
+            f"(clean={summary.get('clean_shutdown')})"
+        )
+        raise
+    except BaseException:
+        logger.stop()
+        raise
+    summary["transport"] = transport.stats.snapshot()
+    yield dg.Output(None, metadata=_metadata(summary))
+
+
+@dg.job(
+    name=JOB_NAME,
+    description="Long-running (bounded) order-book logger; kept alive by orderbook_logger_sensor.",
+    executor_def=dg.in_process_executor,
+    tags={"team": "data-platform"},
+)
+def orderbook_logger_job():
+    orderbook_logger_op()
