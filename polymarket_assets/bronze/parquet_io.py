@@ -1,0 +1,257 @@
+"""Atomic, streaming Parquet partitions: ``<bronze_root>/<asset>/dt=YYYY-MM-DD/part-0.parquet``.
+
+How a partition is written (``PartitionWriter``):
+
+1. rows stream into a temporary file under ``<bronze_root>/_staging/<asset>/`` (same filesystem, outside
+   every ``<asset>/dt=*/`` directory, so readers globbing ``<asset>/*/*.parquet`` never see it), one row group
+   at a time (zstd, dictionary encoding, statistics), so memory stays bounded by one row group per writer;
+2. ``commit()`` closes the file, fsyncs it, and ``os.replace``-s it onto ``dt=…/part-0.parquet``. That
+   rename is atomic: a reader sees either the previous complete partition or the new complete one, never a
+   mix and never a half-written file. A re-run replaces the file, so rows are never duplicated;
+3. leaving the ``with`` block without ``commit()`` (an exception, a kill) removes the temporary file; a
+   process killed with SIGKILL leaves an orphan in ``_staging`` that the next writer of the same asset
+   removes (orphans are recognised by the writer's pid no longer running).
+
+A partition with no rows is still written (a zero-row file carrying the schema), so "this day was
+processed and had nothing" differs from "this day was never processed".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from polymarket_assets.bronze.partitions import to_day
+
+PART_FILE = "part-0.parquet"
+STAGING_DIR = "_staging"
+COMPRESSION = "zstd"
+COMPRESSION_LEVEL = 3
+DEFAULT_ROW_GROUP_SIZE = 128_000
+DEFAULT_MAX_BUFFER_BYTES = 64 * 1024 * 1024
+
+
+def partition_dir(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> Path:
+    return Path(bronze_root) / asset / f"dt={to_day(day).isoformat()}"
+
+
+def partition_file(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> Path:
+    return partition_dir(bronze_root, asset, day) / PART_FILE
+
+
+def partition_exists(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> bool:
+    """True when a committed partition is visible (an empty, zero-row partition counts)."""
+    directory = partition_dir(bronze_root, asset, day)
+    return directory.is_dir() and any(p.suffix == ".parquet" for p in directory.iterdir())
+
+
+def read_partition(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> pa.Table:
+    """Every row of one partition (raises ``FileNotFoundError`` naming the path when it is missing)."""
+    directory = partition_dir(bronze_root, asset, day)
+    files = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+    if not files:
+        raise FileNotFoundError(f"no bronze partition at {directory}")
+    tables = [pq.read_table(f) for f in files]
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def iter_partition_batches(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str, batch_size: int = 10_000):
+    """Stream a partition as record batches (bounded memory for large partitions)."""
+    directory = partition_dir(bronze_root, asset, day)
+    files = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+    if not files:
+        raise FileNotFoundError(f"no bronze partition at {directory}")
+    for f in files:
+        yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size)
+
+
+@dataclass(frozen=True)
+class WrittenPartition:
+    path: Path
+    rows: int
+    bytes: int
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_orphans(bronze_root: str | os.PathLike[str], asset: str) -> int:
+    """Remove staging files of ``asset`` left by writers that no longer run. Returns how many went."""
+    staging = Path(bronze_root) / STAGING_DIR / asset
+    removed = 0
+    if not staging.is_dir():
+        return 0
+    for tmp in staging.glob("*.tmp"):
+        # name: dt=YYYY-MM-DD.<pid>.<hex>.parquet.tmp
+        parts = tmp.name.split(".")
+        try:
+            pid = int(parts[1])
+        except (IndexError, ValueError):
+            continue
+        if not _pid_alive(pid):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+class PartitionWriter:
+    """Stream rows into one day's partition and swap it in atomically on ``commit()``.
+
+    ``write_rows`` takes dicts whose values already match ``schema`` (see ``coerce.py``); ``write_table``
+    takes Arrow data (cast to ``schema``). Rows are buffered as Arrow batches and flushed as a row group at
+    ``row_group_size`` rows or ``max_buffer_bytes`` of buffered Arrow memory, whichever comes first.
+    """
+
+    def __init__(
+        self,
+        bronze_root: str | os.PathLike[str],
+        asset: str,
+        day: dt.date | str,
+        schema: pa.Schema,
+        row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
+        max_buffer_bytes: int = DEFAULT_MAX_BUFFER_BYTES,
+    ):
+        self.bronze_root = Path(bronze_root)
+        self.asset = asset
+        self.day = to_day(day)
+        self.schema = schema
+        self.row_group_size = row_group_size
+        self.max_buffer_bytes = max_buffer_bytes
+        self.final_dir = partition_dir(self.bronze_root, asset, self.day)
+        self.final_path = self.final_dir / PART_FILE
+        staging = self.bronze_root / STAGING_DIR / asset
+        staging.mkdir(parents=True, exist_ok=True)
+        clean_orphans(self.bronze_root, asset)
+        self.tmp_path = staging / f"dt={self.day.isoformat()}.{os.getpid()}.{uuid.uuid4().hex[:12]}.parquet.tmp"
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+            self.tmp_path,
+            schema,
+            compression=COMPRESSION,
+            compression_level=COMPRESSION_LEVEL,
+            use_dictionary=True,
+            write_statistics=True,
+        )
+        self._buffer: list[pa.RecordBatch] = []
+        self._buffered_rows = 0
+        self._buffered_bytes = 0
+        self.rows = 0
+        self._done = False
+
+    # -- writing ------------------------------------------------------------------------------
+    def write_rows(self, rows: Iterable[dict[str, Any]]) -> int:
+        rows = list(rows)
+        if not rows:
+            return 0
+        batch = pa.RecordBatch.from_pylist(rows, schema=self.schema)
+        self._append(batch)
+        return batch.num_rows
+
+    def write_table(self, table: pa.Table | pa.RecordBatch) -> int:
+        if table.num_rows == 0:
+            return 0
+        if isinstance(table, pa.RecordBatch):
+            table = pa.Table.from_batches([table])
+        table = table.select(self.schema.names).cast(self.schema)
+        for batch in table.to_batches():
+            self._append(batch)
+        return table.num_rows
+
+    def _append(self, batch: pa.RecordBatch) -> None:
+        if self._done or self._writer is None:
+            raise RuntimeError(f"PartitionWriter for {self.asset} {self.day} is already closed")
+        self._buffer.append(batch)
+        self._buffered_rows += batch.num_rows
+        self._buffered_bytes += batch.nbytes
+        self.rows += batch.num_rows
+        if self._buffered_rows >= self.row_group_size or self._buffered_bytes >= self.max_buffer_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer or self._writer is None:
+            return
+        table = pa.Table.from_batches(self._buffer, schema=self.schema)
+        self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
+        # Row groups of at most row_group_size rows (a flush can hold a little more than that).
+        self._writer.write_table(table, row_group_size=self.row_group_size)
+
+    # -- finishing ----------------------------------------------------------------------------
+    def commit(self) -> WrittenPartition:
+        """Finish the file and make it THE partition (atomic replace). Returns rows and bytes written."""
+        if self._done:
+            raise RuntimeError(f"PartitionWriter for {self.asset} {self.day} is already closed")
+        self._flush()
+        assert self._writer is not None
+        self._writer.close()
+        self._writer = None
+        with open(self.tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        size = self.tmp_path.stat().st_size
+        self.final_dir.mkdir(parents=True, exist_ok=True)
+        os.replace(self.tmp_path, self.final_path)
+        # A partition is exactly one file: drop anything else a different layout may have left.
+        for stray in self.final_dir.glob("*.parquet"):
+            if stray.name != PART_FILE:
+                stray.unlink(missing_ok=True)
+        _fsync_dir(self.final_dir)
+        self._done = True
+        return WrittenPartition(self.final_path, self.rows, size)
+
+    def abort(self) -> None:
+        """Forget everything written so far; the visible partition (if any) is untouched."""
+        if self._done:
+            return
+        self._done = True
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 - the file is discarded anyway
+                pass
+            self._writer = None
+        self._buffer = []
+        self.tmp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "PartitionWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._done:
+            self.abort()
+
+
+def write_partition(
+    bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str, schema: pa.Schema, rows: Iterable[dict[str, Any]], **kwargs: Any
+) -> WrittenPartition:
+    """Write a whole (small) partition in one call."""
+    with PartitionWriter(bronze_root, asset, day, schema, **kwargs) as writer:
+        writer.write_rows(rows)
+        return writer.commit()
