@@ -1,0 +1,331 @@
+"""``bronze/orderbook_snapshots``: one day of the logger's JSONL compacted into one Parquet partition.
+
+Input: every ``stream/<venue>/orderbooks/date=YYYY-MM-DD/*.jsonl`` of the partition's day (the day of
+``received_ts``, UTC). Output: ``bronze/orderbook_snapshots/dt=YYYY-MM-DD/part-0.parquet`` written with the
+shared atomic :class:`~polymarket_assets.bronze.parquet_io.PartitionWriter` (temp file, fsync, rename; a
+re-run replaces the partition, never duplicates rows).
+
+Parsing is block-wise with Arrow's JSON reader (64 MiB blocks cut at line ends, bounded memory). A file's
+last line without a trailing newline is a **torn** line (the process died mid-write, or the logger is
+writing right now): if it does not parse it is skipped and counted (``torn_lines_skipped``). A block with
+an unparseable line in the middle falls back to line-by-line parsing; the bad lines are skipped and
+counted as ``corrupt_lines_skipped``.
+
+Numbers: prices and top of book (``best_bid``, ``best_ask``, ``mid``, ``spread``, level ``price``) are
+``decimal128(18, 6)``; level ``size`` is ``decimal128(28, 8)`` — exact, as written by the logger. A value
+with more decimals than that (never seen) is rounded half-even and counted in ``values_rounded``.
+"""
+
+
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from polymarket_assets.resources import LakeResource
+
+ASSET_NAME = "orderbook_snapshots"
+PRICE = pa.decimal128(18, 6)
+SIZE = pa.decimal128(28, 8)
+LEVEL = pa.struct([pa.field("price", PRICE), pa.field("size", SIZE)])
+TS = pa.timestamp("ms", tz="UTC")
+BLOCK_BYTES = 64 * 1024 * 1024
+
+SCHEMA = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("seq", pa.int64()),
+        pa.field("poll_cycle", pa.int64()),
+        pa.field("venue", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("instrument_key", pa.string(), nullable=False),
+        pa.field("market_id", pa.string()),
+        pa.field("instrument_id", pa.string()),
+        pa.field("token_id", pa.string()),
+        pa.field("slug", pa.string()),
+        pa.field("outcome", pa.string()),
+        pa.field("exchange_ts", TS),
+        pa.field("received_ts", TS, nullable=False),
+        pa.field("best_bid", PRICE),
+        pa.field("best_ask", PRICE),
+        pa.field("mid", PRICE),
+        pa.field("spread", PRICE),
+        pa.field("bids", pa.list_(LEVEL)),
+        pa.field("asks", pa.list_(LEVEL)),
+        pa.field("hash", pa.string()),
+        pa.field("fetch_ms", pa.float64()),
+        pa.field("source_file", pa.string()),
+    ]
+)
+
+_RAW_LEVEL = pa.list_(pa.struct([pa.field("price", pa.string()), pa.field("size", pa.string())]))
+_DECIMAL_COLS = {"best_bid": PRICE, "best_ask": PRICE, "mid": PRICE, "spread": PRICE}
+_TS_COLS = ("exchange_ts", "received_ts")
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field(
+            f.name,
+            pa.string() if f.name in _DECIMAL_COLS or f.name in _TS_COLS else (_RAW_LEVEL if f.name in ("bids", "asks") else f.type),
+        )
+        for f in SCHEMA
+        if f.name != "source_file"
+    ]
+)
+_PARSE = pj.ParseOptions(explicit_schema=RAW_SCHEMA, unexpected_field_behavior="ignore")
+
+
+@dataclass
+class CompactionStats:
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    input_bytes: int = 0
+    torn_lines_skipped: int = 0
+    corrupt_lines_skipped: int = 0
+    values_rounded: int = 0
+    rows_by_venue: dict[str, int] = field(default_factory=dict)
+
+
+def day_files(stream_dir: Path, day: str) -> list[Path]:
+    return sorted(stream_dir.glob(f"*/orderbooks/date={day}/*.jsonl"))
+
+
+def iter_blocks(path: Path, stats: CompactionStats, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """Whole lines of ``path`` in blocks; a final line without ``\\n`` is yielded only if it parses."""
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(block_bytes)
+            if not chunk:
+                break
+            data = carry + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            carry = data[cut + 1 :]
+            yield data[: cut + 1]
+    if carry.strip():
+        try:
+            json.loads(carry)
+        except ValueError:
+            stats.torn_lines_skipped += 1
+            return
+        yield carry + b"\n"  # complete record that only lost its newline
+
+
+def _parse_block(block: bytes, stats: CompactionStats) -> pa.Table:
+    try:
+        return pj.read_json(io.BytesIO(block), parse_options=_PARSE)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    rows = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            stats.corrupt_lines_skipped += 1
+            continue
+        if not isinstance(obj, dict) or not obj.get("snapshot_id") or not obj.get("received_ts"):
+            stats.corrupt_lines_skipped += 1
+            continue
+        rows.append(obj)
+    try:
+        return pa.Table.from_pylist(rows, schema=RAW_SCHEMA)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        good = []
+        for obj in rows:
+            try:
+                pa.Table.from_pylist([obj], schema=RAW_SCHEMA)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                stats.corrupt_lines_skipped += 1
+                continue
+            good.append(obj)
+        return pa.Table.from_pylist(good, schema=RAW_SCHEMA)
+
+
+def _round_text(values: list[str | None], scale: int, stats: CompactionStats) -> list[str | None]:
+    quantum = Decimal(1).scaleb(-scale)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        d = Decimal(v)
+        q = d.quantize(quantum, rounding=ROUND_HALF_EVEN)
+        if q != d:
+            stats.values_rounded += 1
+        out.append(str(q))
+    return out
+
+
+def _to_decimal(arr: pa.ChunkedArray | pa.Array, typ: pa.DataType, stats: CompactionStats) -> pa.Array:
+    try:
+        return pc.cast(arr, typ)
+    except pa.ArrowInvalid:
+        return pc.cast(pa.array(_round_text(arr.to_pylist(), typ.scale, stats), pa.string()), typ)
+
+
+def _levels(arr: pa.ChunkedArray, stats: CompactionStats) -> pa.Array:
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    flat = pc.list_flatten(arr)
+    prices = _to_decimal(flat.field("price"), PRICE, stats)
+    sizes = _to_decimal(flat.field("size"), SIZE, stats)
+    structs = pa.StructArray.from_arrays([prices, sizes], fields=list(LEVEL))
+    offsets = pc.subtract(arr.offsets, arr.offsets[0]) if arr.offset else arr.offsets
+    return pa.ListArray.from_arrays(offsets, structs, type=pa.list_(LEVEL), mask=arr.is_null())
+
+
+def to_bronze(raw: pa.Table, source_file: str, stats: CompactionStats) -> pa.Table:
+    """The logger's JSON columns (strings) -> the bronze schema (decimals, UTC timestamps)."""
+    columns = []
+    for f in SCHEMA:
+        if f.name == "source_file":
+            columns.append(pa.array([source_file] * raw.num_rows, pa.string()))
+        elif f.name in _DECIMAL_COLS:
+            columns.append(_to_decimal(raw[f.name].combine_chunks(), f.type, stats))
+        elif f.name in _TS_COLS:
+            columns.append(pc.cast(raw[f.name], TS))
+        elif f.name in ("bids", "asks"):
+            columns.append(_levels(raw[f.name], stats))
+        else:
+            columns.append(raw[f.name].combine_chunks())
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
+
+
+def compact_day(stream_dir: Path, day: str, sink: Any, stats: CompactionStats | None = None) -> CompactionStats:
+    """Feed every snapshot of ``day`` to ``sink.write_table(table)``; return counts."""
+    stats = stats or CompactionStats()
+    for path in day_files(stream_dir, day):
+        stats.files.append(str(path))
+        stats.input_bytes += path.stat().st_size
+        rel = str(path.relative_to(stream_dir))
+        for block in iter_blocks(path, stats):
+            raw = _parse_block(block, stats)
+            if raw.num_rows == 0:
+                continue
+            table = to_bronze(raw, rel, stats)
+            sink.write_table(table)
+            stats.rows += table.num_rows
+            for venue, n in zip(*_value_counts(table["venue"])):
+                stats.rows_by_venue[venue] = stats.rows_by_venue.get(venue, 0) + n
+    return stats
+
+
+def _value_counts(col: pa.ChunkedArray) -> tuple[list[str], list[int]]:
+    vc = pc.value_counts(col.combine_chunks())
+    return vc.field("values").to_pylist(), vc.field("counts").to_pylist()
+
+
+def _preview(path: Path, limit: int = 5) -> str:
+    import pyarrow.parquet as pq
+
+    cols = ["received_ts", "venue", "instrument_key", "best_bid", "best_ask", "mid", "spread"]
+    try:
+        table = pq.ParquetFile(path).read_row_group(0, columns=cols).slice(0, limit) if pq.ParquetFile(path).num_row_groups else None
+    except Exception:  # noqa: BLE001
+        table = None
+    if table is None or table.num_rows == 0:
+        return "_no rows_"
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in table.to_pylist():
+        lines.append("| " + " | ".join("" if row[c] is None else str(row[c]) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def write_partition(lake_root: Path, day: str) -> tuple[CompactionStats, Path, int]:
+    """Compact ``day`` into its bronze partition atomically. Returns (stats, path, bytes)."""
+    from polymarket_assets.bronze.parquet_io import PartitionWriter
+
+    stream_dir = lake_root / "stream"
+    with PartitionWriter(lake_root / "bronze", ASSET_NAME, day, SCHEMA) as writer:
+        stats = compact_day(stream_dir, day, writer)
+        written = writer.commit()
+    return stats, written.path, written.bytes
+
+
+def _table_schema() -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=f.name, type=str(f.type), constraints=dg.TableColumnConstraints(nullable=f.nullable))
+            for f in SCHEMA
+        ]
+    )
+
+
+def _asset_kwargs() -> dict[str, Any]:
+    description = (
+        "Order-book snapshots written by orderbook_logger_job (JSONL under stream/<venue>/orderbooks/date=…/), "
+        "compacted per UTC day of received_ts into one Parquet partition. Torn final lines are skipped and counted."
+    )
+    try:
+        from polymarket_assets.bronze.asset_defaults import bronze_asset_kwargs
+
+        return bronze_asset_kwargs(kinds={"parquet"}, pool=None, description=description)
+    except ImportError:  # pragma: no cover - bronze layer not installed
+        from polymarket_assets.bronze.partitions import DAILY_PARTITIONS
+
+        return {
+            "key_prefix": ["bronze"],
+            "group_name": "bronze",
+            "owners": ["team:data-platform"],
+            "kinds": {"parquet"},
+            "partitions_def": DAILY_PARTITIONS,
+            "backfill_policy": dg.BackfillPolicy.single_run(),
+            "description": description,
+        }
+
+
+@dg.asset(name=ASSET_NAME, **_asset_kwargs())
+def bronze_orderbook_snapshots(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    from polymarket_assets.bronze.partitions import partition_days
+
+    days = [d.isoformat() for d in partition_days(context)]
+    totals = CompactionStats()
+    per_day: list[str] = ["| day | rows | torn | corrupt | files | bytes |", "|---|---|---|---|---|---|"]
+    total_bytes = 0
+    last_path: Path | None = None
+    for day in days:
+        stats, path, size = write_partition(lake.root, day)
+        total_bytes += size
+        last_path = path
+        totals.rows += stats.rows
+        totals.input_bytes += stats.input_bytes
+        totals.torn_lines_skipped += stats.torn_lines_skipped
+        totals.corrupt_lines_skipped += stats.corrupt_lines_skipped
+        totals.values_rounded += stats.values_rounded
+        totals.files.extend(stats.files)
+        for venue, n in stats.rows_by_venue.items():
+            totals.rows_by_venue[venue] = totals.rows_by_venue.get(venue, 0) + n
+        per_day.append(f"| {day} | {stats.rows} | {stats.torn_lines_skipped} | {stats.corrupt_lines_skipped} | {len(stats.files)} | {size} |")
+        context.log.info(
+            f"bronze/orderbook_snapshots {day}: {stats.rows} rows from {len(stats.files)} files "
+            f"({stats.torn_lines_skipped} torn, {stats.corrupt_lines_skipped} corrupt lines skipped) -> {path}"
+        )
+        if stats.torn_lines_skipped or stats.corrupt_lines_skipped:
+            context.log.warning(f"{day}: skipped {stats.torn_lines_skipped} torn and {stats.corrupt_lines_skipped} corrupt lines")
+    metadata: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(totals.rows),
+        "dagster/column_schema": _table_schema(),
+        "torn_lines_skipped": dg.MetadataValue.int(totals.torn_lines_skipped),
+        "corrupt_lines_skipped": dg.MetadataValue.int(totals.corrupt_lines_skipped),
+        "values_rounded": dg.MetadataValue.int(totals.values_rounded),
+        "input_files": dg.MetadataValue.int(len(totals.files)),
+        "input_bytes": dg.MetadataValue.int(totals.input_bytes),
+        "bytes_written": dg.MetadataValue.int(total_bytes),
+        "rows_by_venue": dg.MetadataValue.json(totals.rows_by_venue),
+        "days": dg.MetadataValue.md("\n".join(per_day)),
+    }
+    if last_path is not None:
+        metadata["path"] = dg.MetadataValue.path(str(last_path))
+        metadata["preview"] = dg.MetadataValue.md(_preview(last_path))
+    return dg.MaterializeResult(metadata=metadata)
