@@ -1,0 +1,170 @@
+"""The shared SQLite rate limiter: throughput, never-over-budget across threads and processes, timeouts."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+
+from polymarket_assets.clients.budgets import Budget, merge_budgets
+from polymarket_assets.clients.errors import RateLimitTimeout
+from polymarket_assets.clients.ratelimit import SharedRateLimiter
+from polymarket_assets_tests.support.fake_api import FakeApi, budget_utilisation, max_in_window
+from polymarket_assets_tests.support.load import run_load, run_processes
+
+# Small budgets keep the tests short: 40 requests per 2 s window, limiter margin 100 ms (2/2.1 = 0.95 bound).
+LIMIT, WINDOW, SAFETY_MS = 40, 2.0, 100
+
+
+def _limiter(tmp_path: Path, budgets: dict[str, Budget] | None = None, **kwargs: object) -> SharedRateLimiter:
+    return SharedRateLimiter(tmp_path / "ratelimit.sqlite", budgets or {"t": Budget("t", LIMIT, WINDOW)}, safety_ms=SAFETY_MS, **kwargs)  # type: ignore[arg-type]
+
+
+def _fake(latency: float = 0.02) -> FakeApi:
+    api = FakeApi(latency=latency)
+    api.route("GET", "/x", lambda request: {"ok": True}, group="t")
+    api.add_budget("t", LIMIT, WINDOW)
+    return api
+
+
+def test_single_process_throughput_under_a_small_budget(tmp_path: Path) -> None:
+    limit, window = 20, 1.0
+    limiter = _limiter(tmp_path, {"t": Budget("t", limit, window)})
+    granted, waits = [], []
+    for _ in range(3 * limit):
+        waits.append(limiter.acquire("t", "GET", "/x", timeout=5))
+        granted.append(time.monotonic())
+    assert waits[:limit] == [0.0] * limit  # a fresh budget admits a full window at once
+    assert waits[limit] > window  # ... then the next permit waits for the first to leave the window
+    gaps = [granted[i + limit] - granted[i] for i in range(len(granted) - limit)]
+    assert min(gaps) >= window + SAFETY_MS / 1000 - 0.005  # never more than `limit` in a (lengthened) window
+    assert max_in_window(granted, window) <= limit
+    assert budget_utilisation(granted, limit, window) >= 0.9
+    totals = limiter.wait_totals()["t"]
+    assert totals["requests"] == 2 * limit - sum(1 for w in waits[limit:] if w == 0.0)
+    assert totals["seconds"] == pytest.approx(sum(waits), abs=0.01)
+
+
+def test_threads_in_one_process_never_exceed_the_server_budget(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path)
+    with _fake() as api:
+        result = run_load(limiter, api.base_url, "t", "/x", threads=6, seconds=4.5)
+        arrivals = api.arrivals("t")
+        assert api.count_429("t") == 0
+        assert api.max_in_window("t", WINDOW) <= LIMIT
+    assert result.errors == []
+    assert result.requests == len(arrivals) >= 2 * LIMIT
+    assert budget_utilisation(arrivals, LIMIT, WINDOW) >= 0.9
+    assert result.transport_stats["limiter_wait_seconds"] == pytest.approx(sum(result.waits), abs=0.01)
+
+
+@pytest.mark.slow
+def test_two_processes_share_one_sqlite_limiter(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path)
+    limiter.budget_names()  # used before pickling into the spawned processes
+    with _fake() as api:
+        results, _, _ = run_processes(limiter, api.base_url, "t", "/x", processes=2, threads=3, seconds=4.5)
+        arrivals = api.arrivals("t")
+        assert api.count_429("t") == 0
+        assert api.max_in_window("t", WINDOW) <= LIMIT
+    assert [r.errors for r in results] == [[], []]
+    assert len({r.pid for r in results}) == 2 and all(r.requests > 0 for r in results)
+    assert sum(r.requests for r in results) == len(arrivals) >= 2 * LIMIT
+    assert budget_utilisation(arrivals, LIMIT, WINDOW) >= 0.9
+
+
+def test_general_budget_is_shared_and_timeouts_name_the_budget(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path, merge_budgets({"gamma:/events": 3, "gamma": 4}))
+    for _ in range(3):
+        assert limiter.acquire("gamma", "GET", "/events/123", timeout=1) == 0.0
+    with pytest.raises(RateLimitTimeout) as info:
+        limiter.acquire("gamma", "GET", "/events/slug/x", timeout=0.5)
+    message = str(info.value)
+    assert "'gamma:/events'" in message and "3 requests / 10 s" in message
+    assert "limiter_timeout" in message and "budgets: {'gamma:/events': 6}" in message
+
+    assert limiter.acquire("gamma", "GET", "/markets/1", timeout=1) == 0.0  # 4th of the host budget
+    started = time.monotonic()
+    with pytest.raises(RateLimitTimeout, match="budget 'gamma' "):
+        limiter.acquire("gamma", "GET", "/tags", timeout=5)
+    assert time.monotonic() - started < 1.0  # the next permit is ~10 s away: fail at once, not after 5 s
+    # the /tags permit taken before the host budget refused is given back
+    assert limiter.in_window("gamma:/tags") == 0
+    assert limiter.in_window("gamma:/events") == 3 and limiter.in_window("gamma") == 4
+    assert limiter.in_window("gamma:listing") == 0  # single-event reads are not listing calls
+
+
+def test_listing_calls_spend_the_combined_listing_budget(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path, merge_budgets({"gamma:listing": 2}))
+    limiter.acquire("gamma", "GET", "/events/keyset", timeout=1)
+    limiter.acquire("gamma", "GET", "/markets", timeout=1)
+    with pytest.raises(RateLimitTimeout, match="'gamma:listing'"):
+        limiter.acquire("gamma", "GET", "/markets/keyset", timeout=0.2)
+    assert limiter.acquire("gamma", "GET", "/markets/12", timeout=1) == 0.0
+
+
+def test_permit_is_retimed_when_a_general_budget_makes_the_request_wait(tmp_path: Path) -> None:
+    budgets = merge_budgets({"gamma": {"limit": 2, "window_seconds": 0.5}})
+    limiter = SharedRateLimiter(tmp_path / "rl.sqlite", budgets, safety_ms=50)
+    limiter.acquire("gamma", "GET", "/tags")
+    limiter.acquire("gamma", "GET", "/tags")
+    before_ms = time.time() * 1000
+    waited = limiter.acquire("gamma", "GET", "/tags", timeout=5)
+    assert waited >= 0.4  # the host budget (2 per 0.55 s) held it back, not /tags (200 per 10 s)
+    slot = limiter._slot("gamma:/tags")
+    newest = slot.bucket.peek(0)
+    assert newest is not None and newest.timestamp >= before_ms + 400  # stamped at the real send time
+
+
+def test_zero_timeout_fails_immediately_when_full(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path, {"t": Budget("t", 1, 60.0)})
+    assert limiter.acquire("t", "GET", "/x", timeout=0) == 0.0
+    started = time.monotonic()
+    with pytest.raises(RateLimitTimeout, match="1 requests / 60 s"):
+        limiter.acquire("t", "GET", "/x", timeout=0)
+    assert time.monotonic() - started < 0.5
+
+
+def test_unknown_api_without_a_host_budget_is_an_error(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path)
+    with pytest.raises(ValueError, match="No rate-limit budget named 'gamma'.*configured budgets: t"):
+        limiter.acquire("gamma", "GET", "/events", timeout=1)
+    assert limiter.budget_names() == ["t"]
+    assert SharedRateLimiter(tmp_path / "x.sqlite").budget_names()[:3] == ["clob", "clob:/book", "clob:/books"]
+
+
+def test_pickled_limiter_shares_state_through_the_file(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path, {"t": Budget("t", 3, 60.0)})
+    limiter.acquire("t", "GET", "/x")
+    clone = pickle.loads(pickle.dumps(limiter))
+    clone.acquire("t", "GET", "/x")
+    assert limiter.in_window("t") == clone.in_window("t") == 2
+    assert (clone.db_path, clone.safety_ms, clone.budgets) == (limiter.db_path, limiter.safety_ms, limiter.budgets)
+    limiter.close()
+    clone.close()
+
+
+def _acquire_in_child(limiter: SharedRateLimiter, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    try:
+        limiter.acquire("t", "GET", "/x", timeout=5)
+        out.put(limiter.in_window("t"))
+    except BaseException as exc:
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_forked_child_rebuilds_its_connections(tmp_path: Path) -> None:
+    limiter = _limiter(tmp_path, {"t": Budget("t", 10, 60.0)})
+    limiter.acquire("t", "GET", "/x")
+    limiter.acquire("t", "GET", "/x")  # the parent's connection and file lock now exist
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_acquire_in_child, args=(limiter, out))
+    child.start()
+    seen_by_child = out.get(timeout=30)
+    child.join(timeout=30)
+    assert seen_by_child == 3
+    assert child.exitcode == 0
+    assert limiter.in_window("t") == 3
