@@ -9,7 +9,7 @@ import pytest
 
 from polymarket_assets.clients import ClobClient, MalformedResponseError, PaginationError, parse_clob_book, parse_clob_market
 from polymarket_assets.clients.clob import split_window
-from polymarket_assets_tests.clients.conftest import Seen, real_bytes, real_json
+from polymarket_assets_tests.clients.conftest import Seen, real_bytes
 
 BOOK_TOKEN = "23360939988679364027624185518382759743328544433592111535569478055890815567848"
 WS_BOOK_TOKEN = "350977769852917329387037893294763093471844346281449484439085576212613048126"
