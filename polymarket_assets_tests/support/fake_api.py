@@ -30,7 +30,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -86,7 +86,7 @@ class RequestRecord:
     query: str
     route: str | None
     groups: tuple[str, ...]
-    status: int | None  # None: the connection was dropped without a response
+    status: int | None  # None: dropped without a response (or still being answered)
     headers: Mapping[str, str]
 
 
@@ -313,13 +313,12 @@ class FakeApi:
                 return route, found
         return None, {}
 
-    def _admit(self, route: _Route | None, record: dict[str, Any]) -> tuple[Fault | None, bool]:
-        """Record the arrival; return (fault to serve, over budget)."""
+    def _admit(self, route: _Route | None, fields: dict[str, Any]) -> tuple[int, Fault | None, bool]:
+        """Log the arrival (status still unknown); return (log index, fault to serve, over budget)."""
         groups = route.groups if route else ()
         names = {route.name, *groups} if route else set()
         with self._lock:
             now = time.monotonic()
-            record["at"] = now
             fault = None
             for pending in self._faults:
                 if pending.target is None or pending.target in names:
@@ -341,11 +340,15 @@ class FakeApi:
                 budget = self._budgets.get(group)
                 if budget is not None and (self.count_rejected or not over):
                     budget.recent.append(now)
-        return fault, over
+            self._log.append(RequestRecord(at=now, **fields))
+            return len(self._log) - 1, fault, over
 
-    def _record(self, fields: dict[str, Any]) -> None:
+    def _set_status(self, index: int, status: int) -> None:
+        """Fill in the status *before* the response is written, so a client that has its answer always
+        finds its request in the statistics."""
         with self._lock:
-            self._log.append(RequestRecord(**fields))
+            if index < len(self._log):  # reset_stats() may have emptied the log meanwhile
+                self._log[index] = replace(self._log[index], status=status)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -367,16 +370,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         route, match = api._dispatch(self.command, url.path)
-        fields: dict[str, Any] = {
-            "method": self.command,
-            "path": url.path,
-            "query": url.query,
-            "route": route.name if route else None,
-            "groups": route.groups if route else (),
-            "status": None,
-            "headers": dict(self.headers.items()),
-        }
-        fault, over = api._admit(route, fields)
+        headers = dict(self.headers.items())
+        index, fault, over = api._admit(
+            route,
+            {
+                "method": self.command,
+                "path": url.path,
+                "query": url.query,
+                "route": route.name if route else None,
+                "groups": route.groups if route else (),
+                "status": None,
+                "headers": headers,
+            },
+        )
         try:
             latency = route.latency if route and route.latency is not None else api.latency
             if latency:
@@ -384,14 +390,11 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind in ("reset", "close"):
                 self._drop(reset=fault.kind == "reset")
                 return
-            if fault is not None and fault.kind == "truncated":
-                fields["status"] = fault.status
-                self._send(fault.status, fault.headers, fault.body, content_length=False)
-                self.close_connection = True
-                return
-            if fault is not None and fault.kind == "status":
-                fields["status"] = fault.status
-                self._send(fault.status, fault.headers, fault.body)
+            if fault is not None and fault.kind in ("status", "truncated"):
+                api._set_status(index, fault.status)
+                self._send(fault.status, fault.headers, fault.body, content_length=fault.kind == "status")
+                if fault.kind == "truncated":
+                    self.close_connection = True
                 return
             if fault is not None and fault.kind == "slow":
                 time.sleep(fault.seconds)
@@ -400,17 +403,15 @@ class _Handler(BaseHTTPRequestHandler):
             elif route is None:
                 reply = json_reply({"error": f"no route for {self.command} {url.path}"}, 404)
             else:
-                request = FakeRequest(self.command, url.path, parse_qs(url.query), fields["headers"], body, match)
+                request = FakeRequest(self.command, url.path, parse_qs(url.query), headers, body, match)
                 try:
                     reply = _as_reply(route.handler(request))
                 except Exception as exc:  # a broken handler is a test bug: make it loud but keep serving
                     reply = json_reply({"error": f"fake handler raised {type(exc).__name__}: {exc}"}, 599)
-            fields["status"] = reply.status
+            api._set_status(index, reply.status)
             self._send(reply.status, reply.headers, _bytes(reply.body))
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. its read timeout)
             self.close_connection = True
-        finally:
-            api._record(fields)
 
     def _send(self, status: int, headers: Mapping[str, str], body: bytes, content_length: bool = True) -> None:
         self.send_response(status)
