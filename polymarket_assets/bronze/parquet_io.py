@@ -53,6 +53,16 @@ def partition_exists(bronze_root: str | os.PathLike[str], asset: str, day: dt.da
     return directory.is_dir() and any(p.suffix == ".parquet" for p in directory.iterdir())
 
 
+def partition_stats(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> tuple[int, int]:
+    """``(rows, bytes)`` of a committed partition from the Parquet footers (no data read); ``(0, 0)`` if missing."""
+    directory = partition_dir(bronze_root, asset, day)
+    rows = size = 0
+    for f in sorted(directory.glob("*.parquet")) if directory.is_dir() else []:
+        rows += pq.ParquetFile(f).metadata.num_rows
+        size += f.stat().st_size
+    return rows, size
+
+
 def read_partition(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> pa.Table:
     """Every row of one partition (raises ``FileNotFoundError`` naming the path when it is missing)."""
     directory = partition_dir(bronze_root, asset, day)

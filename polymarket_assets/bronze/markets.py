@@ -1,0 +1,71 @@
+"""``bronze/markets``: Gamma markets whose start date falls on the partition day (UTC)."""
+
+# No `from __future__ import annotations`: Dagster reads the config/resource annotations at decoration time.
+
+import datetime as dt
+
+import dagster as dg
+
+from polymarket_assets.bronze.api import RunApi
+from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwargs
+from polymarket_assets.bronze.config import BronzeRunConfig
+from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily, utc_now
+from polymarket_assets.bronze.gamma_events import event_window_params
+from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
+from polymarket_assets.bronze.mapping import market_row
+from polymarket_assets.bronze.partitions import day_of
+from polymarket_assets.bronze.schemas import MARKETS
+from polymarket_assets.clients.gamma import GammaClient
+from polymarket_assets.clients.parsing import parse_gamma_market
+from polymarket_assets.resources import LakeResource, PolymarketApiResource
+
+ASSET = "markets"
+MARKETS_PAGE_SIZE = 100
+MAX_DAYS_PER_WALK = 7
+
+
+def _rows(fetched: Fetched) -> list[tuple[dt.date | None, dict]]:
+    row = market_row(parse_gamma_market(fetched.obj), fetched.obj, fetched.fetched_at)
+    start = row["start_date"]
+    return [(day_of(start) if start is not None else None, row)]
+
+
+SPEC = DatasetSpec(
+    asset=ASSET,
+    schema=MARKETS,
+    to_rows=_rows,
+    row_key=lambda row: row["market_id"],
+    max_days_per_walk=MAX_DAYS_PER_WALK,
+    noun="markets",
+)
+
+
+def walk_markets(api: RunApi):
+    def walk(days: list[dt.date], sink: QuarantineSink):
+        client = GammaClient(GuardedEndpoint(api.endpoint("gamma"), sink.page_hook))
+        for page in client.iter_market_pages(event_window_params(days), page_size=MARKETS_PAGE_SIZE):
+            fetched_at = utc_now()
+            for obj in page.items:
+                yield Fetched(obj, page.url, fetched_at, kind="market")
+
+    return walk
+
+
+@dg.asset(
+    name=ASSET,
+    **bronze_asset_kwargs(
+        kinds={"polymarket"},
+        pool=POOL_GAMMA,
+        description=(
+            "Gamma markets whose `startDate` falls on the partition day (UTC): parsed fields (outcomes, prices, "
+            "token ids, lifecycle flags, resolution) plus the raw market JSON. Source: Gamma `GET /markets/keyset` "
+            "filtered by `start_date_min`/`start_date_max` (legacy `/markets` offset paging as fallback). "
+            "Key: `market_id`."
+        ),
+    ),
+)
+def markets(
+    context: dg.AssetExecutionContext, config: BronzeRunConfig, polymarket_api: PolymarketApiResource, lake: LakeResource
+) -> dg.MaterializeResult:
+    api = RunApi(polymarket_api, config.timeout)
+    return run_daily(context, SPEC, lake=lake, config=config, stats=api.stats, walk=walk_markets(api))
