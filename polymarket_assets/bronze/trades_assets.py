@@ -1,0 +1,749 @@
+"""``bronze/trades``: every trade executed on a UTC day in the markets active that day (Data API v2).
+
+Rows of partition ``dt=D``: one row per fill whose ``timestamp`` falls in ``[D 00:00, D+1 00:00)`` UTC, for
+every market active on D (``active_markets.py``), from ``GET /v2/trades?condition=<≤20 ids>&taker_only=true``.
+
+**Taker-only semantics.** ``taker_only=true`` (the API default) serves each fill exactly once, on its taker
+side: ``side``/``proxy_wallet`` are the taker's, and the maker side of the same fill is not a separate row.
+Volume = ``sum(size)`` counts each fill once. (``taker_only=false`` would add maker-side rows of the same
+fills; they are not fetched.)
+
+**Dedupe key.** ``trade_key = sha256(transaction_hash, condition_id, token_id, proxy_wallet, side, price,
+size, timestamp, ordinal)`` (``price``/``size`` rendered with their 6 stored decimals, ``timestamp`` in epoch
+seconds; fields joined with U+001F). ``ordinal`` numbers byte-identical fills of one transaction (a taker
+matched two makers at the same price and size) in API order, so genuine repeats stay distinct rows while a
+re-fetch of the same fill yields the same key: re-runs are idempotent and ``trade_key`` is unique within
+the dataset. Duplicates from paging cannot arise: every condition id belongs to exactly one cursor chain, a
+row whose ``condition_id`` is not in its chain's batch is quarantined (never written twice), and after a
+chain restart the rows already written (newer than, or equal to, the chain's frontier) are skipped by key.
+
+**How a range is fetched (one run per range, ``BackfillPolicy.single_run``).**
+
+1. Markets active in the range are found once (one Gamma pass). Days an earlier failed attempt of the same
+   range already committed are skipped (``checkpoint.py``) unless ``fresh: true``.
+2. Condition ids are grouped in batches of ≤ 20 (markets with similar lifetimes together); each batch is ONE
+   cursor chain over ``/v2/trades`` for the whole range, newest first (the API has no time filter for
+   condition feeds, §3.2). A chain stops at its first page that is entirely older than the earliest pending
+   day on which one of its markets is active.
+3. ``workers`` threads fetch pages of different chains concurrently, always advancing the chain whose
+   frontier (oldest timestamp seen) is newest, so every chain moves down the range in step. All requests go
+   through the shared rate limiter (transport), which paces them at the ``/trades`` budget.
+4. One consumer routes each row to the ``PartitionWriter`` of its UTC day (streamed to a temporary file,
+   bounded memory). Day D is *finished* when every live chain's frontier is older than D's start; it is then
+   committed atomically and recorded in the checkpoint. Days therefore commit newest first, and a run that
+   fails halfway keeps the finished days: the next attempt of the range skips them (and the chains of
+   markets active only on those days).
+5. Malformed bodies (HTML, truncated or invalid JSON) are quarantined and the same page re-requested
+   (``GuardedEndpoint``); a JSON page of the wrong shape is quarantined and its chain restarted (at most
+   ``MAX_CHAIN_RESTARTS`` times, then abandoned: its missing pages count as ``page_size`` quarantined trades
+   each). Unreadable rows are quarantined with the reason. A day fails (is not committed) when its
+   quarantined share passes ``max_quarantine_share``.
+"""
+
+# (no "from __future__ import annotations": Dagster reads the asset signature annotations at import)
+
+import datetime as dt
+import hashlib
+import heapq
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from polymarket_assets.bronze.active_markets import ActiveMarket, markets_active_in
+from polymarket_assets.bronze.api import RunApi
+from polymarket_assets.bronze.checkpoint import RangeCheckpoint
+from polymarket_assets.bronze.config import BronzeRunConfig
+from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
+from polymarket_assets.bronze.metadata import materialization_metadata, rows_by_day_md, table_schema
+from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_exists
+from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, day_bounds, partition_days, range_bounds
+from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
+from polymarket_assets.bronze.schemas import TRADES
+from polymarket_assets.clients.data_api import DataApiClient
+from polymarket_assets.clients.errors import MalformedResponseError
+from polymarket_assets.clients.gamma import GammaClient
+from polymarket_assets.clients.parsing import ParseError, compact_json, parse_trade_v2
+from polymarket_assets.resources import LakeResource, PolymarketApiResource
+
+ASSET = "trades"
+MAX_CONDITIONS_PER_CHAIN = 20
+MAX_CHAIN_RESTARTS = 2
+ROW_GROUP_SIZE = 64_000
+WRITER_BUFFER_BYTES = 24 * 1024 * 1024
+PREVIEW_ROWS = 5
+_SIX = Decimal("0.000001")
+_SEP = "\x1f"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class TradesRunConfig(BronzeRunConfig):
+    """``BronzeRunConfig`` (limit, timeout, fresh, max_quarantine_share) plus the paging knobs."""
+
+    page_size: int = Field(default=1000, ge=1, le=10_000, description="Trades per /v2/trades page (the API's limit, ≤ 10,000).")
+    workers: int = Field(
+        default=4, ge=1, le=32, description="Chains fetched concurrently; the shared limiter still paces every request."
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Rows and keys (pure)
+# ------------------------------------------------------------------------------------------------
+
+
+def _dec6(value: Decimal | None, precision: int) -> Decimal | None:
+    if value is None:
+        return None
+    quantized = value.quantize(_SIX, rounding=ROUND_HALF_EVEN)
+    if len(quantized.as_tuple().digits) > precision:
+        raise ValueError(f"{value} does not fit decimal({precision}, 6)")
+    return quantized
+
+
+class TradeKeyer:
+    """Computes ``trade_key`` for one cursor chain (ordinals of identical fills within a transaction).
+
+    Only the counters of the current timestamp are kept: rows arrive newest first, and every fill of one
+    transaction shares its timestamp, so memory stays bounded.
+    """
+
+    def __init__(self) -> None:
+        self._ts: int | None = None
+        self._counts: dict[str, int] = {}
+
+    def reset(self) -> None:
+        self._ts, self._counts = None, {}
+
+    def key(self, base: str, epoch: int) -> str:
+        if epoch != self._ts:
+            self._ts, self._counts = epoch, {}
+        ordinal = self._counts.get(base, 0)
+        self._counts[base] = ordinal + 1
+        return hashlib.sha256(f"{base}{_SEP}{ordinal}".encode()).hexdigest()
+
+
+def trade_row(parsed: dict[str, Any], fetched_at: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """``parse_trade_v2`` output → (base key, ``TRADES`` row without ``trade_key``).
+
+    Raises ``ValueError`` (quarantine the row) when a required column is missing or a number does not fit.
+    ``usdc_size`` is derived as ``price × size`` (v2 trades carry no USDC amount), rounded to 6 places.
+    """
+    price = _dec6(parsed.get("price"), 12)
+    size = _dec6(parsed.get("size"), 38)
+    ts = parsed.get("timestamp")
+    row = {
+        "trade_key": None,
+        "transaction_hash": parsed.get("transaction_hash"),
+        "condition_id": parsed.get("condition_id"),
+        "token_id": parsed.get("token_id"),
+        "proxy_wallet": parsed.get("proxy_wallet"),
+        "side": parsed.get("side"),
+        "price": price,
+        "size": size,
+        "usdc_size": _dec6(price * size, 38) if price is not None and size is not None else None,
+        "ts": ts,
+        "outcome": parsed.get("outcome"),
+        "outcome_index": parsed.get("outcome_index"),
+        "market_slug": parsed.get("slug"),
+        "event_slug": parsed.get("event_slug"),
+        "title": parsed.get("title"),
+        "trader_name": parsed.get("name"),
+        "trader_pseudonym": parsed.get("pseudonym"),
+        "raw_json": parsed.get("raw_json"),
+        "fetched_at": fetched_at,
+    }
+    missing = [c for c in ("condition_id", "token_id", "proxy_wallet", "side", "price", "size", "ts", "raw_json") if row[c] is None]
+    if missing:
+        raise ValueError(f"required trade field(s) missing: {', '.join(missing)}")
+    index = row["outcome_index"]
+    if index is not None and not -(2**15) <= index < 2**15:
+        raise ValueError(f"outcome_index {index} out of int16 range")
+    base = _SEP.join(
+        (
+            row["transaction_hash"] or "",
+            row["condition_id"],
+            row["token_id"],
+            row["proxy_wallet"],
+            row["side"],
+            format(price, "f"),
+            format(size, "f"),
+            str(int(ts.timestamp())),
+        )
+    )
+    return base, row
+
+
+# ------------------------------------------------------------------------------------------------
+# Cursor chains and their scheduling
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Chain:
+    """One batch of ≤ 20 condition ids and its cursor walk over ``/v2/trades`` (newest first)."""
+
+    index: int
+    conditions: list[str]
+    boundary: float  # epoch seconds: stop at the first page entirely older than this
+    frontier: float = math.inf  # oldest timestamp seen so far (unfetched rows are ≤ frontier)
+    frontier_keys: set[str] = field(default_factory=set)  # keys already routed at exactly ``frontier``
+    pages: int = 0
+    restarts: int = 0
+    replaying: bool = False
+    keyer: TradeKeyer = field(default_factory=TradeKeyer)
+    iterator: Iterator[Any] | None = None
+
+    @property
+    def condition_set(self) -> set[str]:
+        return {c.lower() for c in self.conditions}
+
+
+class ChainScheduler:
+    """Hands idle chains to workers, newest frontier first; knows the *watermark*: no row still to be
+    fetched (or in flight) is newer than it."""
+
+    def __init__(self, chains: Sequence[Chain]):
+        self._cv = threading.Condition()
+        self._live: dict[int, Chain] = {c.index: c for c in chains}
+        self._idle: list[tuple[float, int]] = [(-c.frontier, c.index) for c in chains]
+        heapq.heapify(self._idle)
+        self._stopped = False
+
+    def acquire(self) -> Chain | None:
+        with self._cv:
+            while not self._idle and self._live and not self._stopped:
+                self._cv.wait()
+            if self._stopped or not self._idle:
+                return None
+            _, index = heapq.heappop(self._idle)
+            return self._live[index]
+
+    def release(self, chain: Chain, *, done: bool) -> None:
+        with self._cv:
+            if done:
+                self._live.pop(chain.index, None)
+            elif chain.index in self._live:
+                heapq.heappush(self._idle, (-chain.frontier, chain.index))
+            self._cv.notify_all()
+
+    def watermark(self) -> float:
+        with self._cv:
+            return max((c.frontier for c in self._live.values()), default=-math.inf)
+
+    @property
+    def live(self) -> int:
+        with self._cv:
+            return len(self._live)
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopped = True
+            self._cv.notify_all()
+
+
+def build_chains(markets: Sequence[ActiveMarket], pending: Sequence[dt.date]) -> tuple[list[Chain], int]:
+    """Batches of ≤ 20 condition ids for the markets active on a pending day. Returns (chains, markets skipped
+    for an unusable condition id). Markets with similar lifetimes share a batch so chains stay short."""
+    spans: dict[str, tuple[dt.date, dt.date]] = {}
+    skipped = 0
+    for market in markets:
+        active = market.active_days(pending)
+        if not active:
+            continue
+        if not market.has_valid_condition:
+            skipped += 1
+            continue
+        cid = str(market.condition_id).lower()
+        first, last = spans.get(cid, (active[0], active[-1]))
+        spans[cid] = (min(first, active[0]), max(last, active[-1]))
+    ordered = sorted(spans, key=lambda c: (spans[c][1], spans[c][0], c))
+    chains = []
+    for start in range(0, len(ordered), MAX_CONDITIONS_PER_CHAIN):
+        batch = ordered[start : start + MAX_CONDITIONS_PER_CHAIN]
+        boundary = min(spans[c][0] for c in batch)
+        chains.append(Chain(index=len(chains), conditions=batch, boundary=day_bounds(boundary)[0].timestamp()))
+    return chains, skipped
+
+
+# ------------------------------------------------------------------------------------------------
+# The range run
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DayState:
+    day: dt.date
+    quarantine: Quarantine
+    writer: PartitionWriter | None = None
+    rows: int = 0
+    quarantined_rows: int = 0
+    lost_pages: int = 0
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    written: WrittenPartition | None = None
+
+
+@dataclass
+class TradesReport:
+    """What a range run did (metadata source)."""
+
+    written: dict[dt.date, tuple[int, int]] = field(default_factory=dict)
+    previews: dict[dt.date, list[dict[str, Any]]] = field(default_factory=dict)
+    quarantined: dict[dt.date, int] = field(default_factory=dict)
+    chains: int = 0
+    pages: int = 0
+    chain_restarts: int = 0
+    chains_abandoned: int = 0
+    rows_after_range: int = 0
+    rows_before_range: int = 0
+    rows_in_kept_days: int = 0
+    replayed_rows_skipped: int = 0
+    quarantined_bodies: int = 0
+    pages_with_range_rows: int = 0
+
+
+class TradesBackfill:
+    """Fetch the pending days of one range and commit each day as soon as it is finished (see module doc)."""
+
+    def __init__(
+        self,
+        *,
+        data: DataApiClient | None,
+        bronze_root: Any,
+        quarantine_root: Any,
+        range_days: Sequence[dt.date],
+        pending: Sequence[dt.date],
+        markets: Sequence[ActiveMarket],
+        page_size: int = 1000,
+        workers: int = 4,
+        max_quarantine_share: float = 0.05,
+        on_commit: Callable[[dt.date, WrittenPartition], None] | None = None,
+        log: Any = None,
+    ):
+        self.data = data
+        self.bronze_root = bronze_root
+        self.range_days = sorted(range_days)
+        self.pending = sorted(pending)
+        self.pending_set = set(self.pending)
+        self.page_size = page_size
+        self.workers = workers
+        self.max_share = max_quarantine_share
+        self.on_commit = on_commit
+        self.log = log
+        self.days = {d: DayState(d, Quarantine(quarantine_root, ASSET, d)) for d in self.pending}
+        self.report = TradesReport()
+        self.chains, self.skipped_markets = build_chains(markets, self.pending)
+        self.report.chains = len(self.chains)
+        self._quarantine_lock = threading.Lock()
+        self._local = threading.local()
+        self._starts = {d: day_bounds(d)[0].timestamp() for d in self.pending}
+
+    # -- quarantine (worker threads call bad_body via GuardedEndpoint) -------------------------------
+    def _day_for_frontier(self, frontier: float) -> dt.date:
+        """The pending day a page following ``frontier`` most likely belongs to (for quarantine filing)."""
+        if math.isinf(frontier):
+            return self.pending[-1]
+        day = dt.datetime.fromtimestamp(frontier, dt.timezone.utc).date()
+        if day in self.days:
+            return day
+        older = [d for d in self.pending if d <= day]
+        return older[-1] if older else self.pending[0]
+
+    def bad_body(self, body: bytes, reason: str, url: str) -> None:
+        chain: Chain | None = getattr(self._local, "chain", None)
+        day = self._day_for_frontier(chain.frontier if chain else math.inf)
+        context = {"level": "page", "conditions": chain.conditions if chain else None, "refetched": True}
+        with self._quarantine_lock:
+            self.days[day].quarantine.add(body, reason, url, context)
+            self.report.quarantined_bodies += 1
+
+    def _quarantine_row(self, day: dt.date, obj: Any, reason: str, url: str | None) -> None:
+        try:
+            body = compact_json(obj).encode()
+        except (TypeError, ValueError):
+            body = repr(obj).encode()
+        with self._quarantine_lock:
+            self.days[day].quarantine.add(body, reason, url, {"level": "row"})
+            self.days[day].quarantined_rows += 1
+
+    # -- workers -----------------------------------------------------------------------------------
+    def _next_page(self, chain: Chain) -> Any:
+        if chain.iterator is None:
+            assert self.data is not None, "TradesBackfill.data must be set before run()"
+            chain.iterator = iter(self.data.iter_trade_pages(conditions=chain.conditions, taker_only=True, limit=self.page_size))
+        return next(chain.iterator)
+
+    def _worker(self, scheduler: ChainScheduler, out: "queue.Queue[tuple[str, Chain, Any, Any]]") -> None:
+        while True:
+            chain = scheduler.acquire()
+            if chain is None:
+                return
+            self._local.chain = chain
+            try:
+                page = self._next_page(chain)
+                out.put(("page", chain, page, utc_now()))
+            except StopIteration:
+                out.put(("end", chain, None, None))
+            except MalformedResponseError as exc:
+                out.put(("malformed", chain, exc, None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which fails the run
+                out.put(("error", chain, exc, None))
+            finally:
+                self._local.chain = None
+
+    # -- the consumer --------------------------------------------------------------------------------
+    def run(self) -> TradesReport:
+        if not self.pending:
+            return self.report
+        scheduler = ChainScheduler(self.chains)
+        out: queue.Queue[tuple[str, Chain, Any, Any]] = queue.Queue(maxsize=max(2, 2 * self.workers))
+        threads = [
+            threading.Thread(target=self._worker, args=(scheduler, out), name=f"trades-chain-{i}", daemon=True)
+            for i in range(min(self.workers, max(1, len(self.chains))))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            while scheduler.live:
+                try:
+                    kind, chain, value, fetched_at = out.get(timeout=1.0)
+                except queue.Empty:
+                    if not any(t.is_alive() for t in threads):
+                        raise RuntimeError("every trades worker thread stopped unexpectedly") from None
+                    continue
+                if kind == "page":
+                    done = self._on_page(chain, value, fetched_at)
+                    scheduler.release(chain, done=done)
+                elif kind == "end":
+                    scheduler.release(chain, done=True)
+                elif kind == "malformed":
+                    scheduler.release(chain, done=self._on_malformed(chain, value))
+                else:
+                    raise value
+                self._commit_finished(scheduler.watermark())
+            self._commit_finished(-math.inf)
+        except BaseException:
+            scheduler.stop()
+            self._drain(out, threads)
+            for state in self.days.values():
+                if state.writer is not None and state.written is None:
+                    state.writer.abort()
+            raise
+        for thread in threads:
+            thread.join(timeout=5)
+        return self.report
+
+    @staticmethod
+    def _drain(out: queue.Queue, threads: list[threading.Thread]) -> None:
+        deadline = time.monotonic() + 60
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            try:
+                out.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+    def _on_malformed(self, chain: Chain, exc: MalformedResponseError) -> bool:
+        """Quarantine a wrong-shape page and restart its chain. Returns whether the chain is finished."""
+        day = self._day_for_frontier(chain.frontier)
+        if not getattr(exc, "already_quarantined", False):
+            with self._quarantine_lock:
+                self.days[day].quarantine.add(exc.body, exc.reason, exc.url, {"level": "page", "conditions": chain.conditions, "error": str(exc)[:500]})
+                self.report.quarantined_bodies += 1
+        chain.iterator = None
+        chain.keyer.reset()
+        if chain.restarts >= MAX_CHAIN_RESTARTS:
+            self.report.chains_abandoned += 1
+            self.days[day].lost_pages += 1
+            if self.log:
+                self.log.warning(f"trades: chain of {len(chain.conditions)} conditions abandoned after {chain.restarts} restarts ({exc.reason})")
+            return True
+        chain.restarts += 1
+        chain.replaying = not math.isinf(chain.frontier)
+        self.report.chain_restarts += 1
+        if self.log:
+            self.log.warning(f"trades: restarting a chain after a malformed page ({exc.reason})")
+        return False
+
+    def _state(self, day: dt.date) -> DayState:
+        state = self.days[day]
+        if state.writer is None:
+            state.writer = PartitionWriter(
+                self.bronze_root, ASSET, day, TRADES, row_group_size=ROW_GROUP_SIZE, max_buffer_bytes=WRITER_BUFFER_BYTES
+            )
+        return state
+
+    def _on_page(self, chain: Chain, page: Any, fetched_at: dt.datetime) -> bool:
+        """Route one page's rows to their days. Returns whether the chain is finished."""
+        chain.pages += 1
+        self.report.pages += 1
+        first, last = self.range_days[0], self.range_days[-1]
+        by_day: dict[dt.date, list[dict[str, Any]]] = {}
+        newest = -math.inf
+        oldest = math.inf
+        oldest_keys: set[str] = set()
+        in_range = False
+        conditions = chain.condition_set
+        for obj in page.items:
+            try:
+                parsed = parse_trade_v2(obj)
+                ts = parsed.get("timestamp")
+                if ts is None:
+                    raise ParseError("trade without timestamp", obj)
+                base, row = trade_row(parsed, fetched_at)
+            except (ParseError, ValueError, TypeError, ArithmeticError) as exc:
+                self._quarantine_row(self._day_for_frontier(chain.frontier), obj, f"unreadable trade: {exc}", page.url)
+                continue
+            epoch = ts.timestamp()
+            newest = max(newest, epoch)
+            if chain.replaying:
+                if epoch > chain.frontier:
+                    self.report.replayed_rows_skipped += 1
+                    continue
+                if epoch < chain.frontier:
+                    chain.replaying = False
+            key = chain.keyer.key(base, int(epoch))
+            if chain.replaying and key in chain.frontier_keys:
+                self.report.replayed_rows_skipped += 1
+                continue
+            if epoch < oldest:
+                oldest, oldest_keys = epoch, set()
+            if epoch == oldest:
+                oldest_keys.add(key)
+            if str(row["condition_id"]).lower() not in conditions:
+                day = ts.date() if ts.date() in self.days else self._day_for_frontier(chain.frontier)
+                self._quarantine_row(day, obj, "trade for a condition id that was not requested in this batch", page.url)
+                continue
+            day = ts.date()
+            if day not in self.pending_set:
+                if day > last:
+                    self.report.rows_after_range += 1
+                elif day < first:
+                    self.report.rows_before_range += 1
+                else:
+                    self.report.rows_in_kept_days += 1
+                continue
+            in_range = True
+            row["trade_key"] = key
+            by_day.setdefault(day, []).append(row)
+        for day, rows in by_day.items():
+            state = self._state(day)
+            state.writer.write_rows(rows)  # type: ignore[union-attr]
+            state.rows += len(rows)
+            if len(state.preview) < PREVIEW_ROWS:
+                state.preview.extend(rows[: PREVIEW_ROWS - len(state.preview)])
+        if in_range:
+            self.report.pages_with_range_rows += 1
+        if oldest < chain.frontier:
+            chain.frontier, chain.frontier_keys = oldest, oldest_keys
+        elif oldest == chain.frontier:
+            chain.frontier_keys |= oldest_keys
+        if page.next_cursor is None:
+            return True
+        return newest != -math.inf and newest < chain.boundary
+
+    def _commit_finished(self, watermark: float) -> None:
+        """Commit every pending day that no live chain can still add rows to (newest first)."""
+        for day in sorted(self.days, reverse=True):
+            state = self.days[day]
+            if state.written is not None or self._starts[day] <= watermark:
+                continue
+            self._commit(state)
+
+    def _commit(self, state: DayState) -> None:
+        lost = state.lost_pages * self.page_size
+        quarantined = state.quarantined_rows + lost
+        check_threshold(
+            quarantined,
+            state.rows + quarantined,
+            self.max_share,
+            what=f"trades of {state.day} (a page lost to a malformed body counts as {self.page_size} trades)",
+        )
+        writer = self._state(state.day).writer
+        assert writer is not None
+        state.written = writer.commit()
+        state.writer = None
+        self.report.written[state.day] = (state.written.rows, state.written.bytes)
+        self.report.previews[state.day] = state.preview
+        self.report.quarantined[state.day] = state.quarantine.count
+        if self.on_commit is not None:
+            self.on_commit(state.day, state.written)
+        if self.log:
+            self.log.info(f"trades: committed {state.day} ({state.written.rows} rows, {state.written.bytes} bytes)")
+
+
+# ------------------------------------------------------------------------------------------------
+# The Dagster asset
+# ------------------------------------------------------------------------------------------------
+
+
+def _quarantine_sink(lake: LakeResource, day: dt.date) -> Callable[[Any, str, str | None], None]:
+    box = Quarantine(lake.quarantine, ASSET, day)
+
+    def add(obj: Any, reason: str, url: str | None) -> None:
+        body = obj if isinstance(obj, (bytes, str)) else compact_json(obj)
+        box.add(body, reason, url, {"level": "gamma market discovery"})
+
+    add.box = box  # type: ignore[attr-defined]
+    return add
+
+
+@dg.asset(
+    key=["bronze", ASSET],
+    group_name="bronze",
+    kinds={"polymarket", "parquet"},
+    owners=["team:data-platform"],
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="polymarket_data",
+    description=(
+        "Every trade executed that UTC day in the markets active that day, from Data API GET /v2/trades "
+        "(taker_only=true: each fill once, on its taker side). Dedupe key trade_key. Range backfills page "
+        "/v2/trades once per batch of 20 condition ids for the whole range and split rows by day."
+    ),
+    metadata={"dagster/column_schema": table_schema(TRADES), "dedupe_key": "trade_key", "taker_only": True},
+)
+def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarket_api: PolymarketApiResource, lake: LakeResource) -> dg.MaterializeResult:
+    days = partition_days(context)
+    first, last = days[0], days[-1]
+    run_id = context.run_id
+    checkpoint = RangeCheckpoint.open(
+        lake.state, ASSET, days, run_id, fresh=config.fresh, exists=lambda d: partition_exists(lake.bronze, ASSET, d)
+    )
+    kept = sorted(checkpoint.resumed_days)
+    pending = [d for d in days if d not in checkpoint.resumed_days]
+    if kept:
+        context.log.info(f"trades {first}..{last}: resuming; {len(kept)} day(s) kept from an earlier attempt, {len(pending)} to fetch")
+
+    api = RunApi(polymarket_api, config.timeout)
+    stats = api.stats
+    before = stats.snapshot()
+    started = time.monotonic()
+    discovery = _quarantine_sink(lake, pending[0] if pending else first)
+    markets: list[ActiveMarket] = []
+    report = TradesReport()
+    engine: TradesBackfill | None = None
+    try:
+        if pending:
+            gamma = GammaClient(GuardedEndpoint(api.endpoint("gamma"), lambda b, r, u: discovery(b, r, u)))
+            try:
+                markets = markets_active_in(gamma, pending[0], pending[-1], limit=config.limit, on_reject=discovery)
+            except MalformedResponseError as exc:
+                if not getattr(exc, "already_quarantined", False):
+                    discovery(exc.body, exc.reason, exc.url)
+                raise dg.Failure(
+                    description=(
+                        f"trades {first}..{last}: Gamma market discovery got an unusable page ({exc.reason}); the body is "
+                        f"quarantined under {lake.quarantine / ASSET}. Without the market list no day can be complete; "
+                        f"nothing was written. Re-run later."
+                    )
+                ) from exc
+            context.log.info(f"trades: {len(markets)} market(s) active in {pending[0]}..{pending[-1]}")
+            engine = TradesBackfill(
+                data=None,
+                bronze_root=lake.bronze,
+                quarantine_root=lake.quarantine,
+                range_days=days,
+                pending=pending,
+                markets=markets,
+                page_size=config.page_size,
+                workers=config.workers,
+                max_quarantine_share=config.max_quarantine_share,
+                on_commit=lambda day, written: checkpoint.mark_done(day, written.rows, written.bytes, run_id),
+                log=context.log,
+            )
+            engine.data = DataApiClient(GuardedEndpoint(api.endpoint("data"), engine.bad_body))
+            report = engine.run()
+    except BaseException as exc:
+        checkpoint.fail(f"{type(exc).__name__}: {exc}")
+        done = sorted(checkpoint.done_days)
+        remaining = [d for d in days if d not in checkpoint.done_days]
+        message = (
+            f"trades {first}..{last} failed: {type(exc).__name__}: {str(exc)[:800]}\n"
+            f"Committed and checkpointed: {', '.join(map(str, done)) or 'none'}. Re-running the same range resumes "
+            f"with the {len(remaining)} remaining day(s) ({checkpoint.path}); run config fresh: true refetches all."
+        )
+        if isinstance(exc, dg.Failure):
+            raise dg.Failure(description=message + f"\n{exc.description}", metadata=exc.metadata) from exc
+        if isinstance(exc, Exception):
+            raise dg.Failure(description=message) from exc
+        raise
+    checkpoint.clear()
+
+    elapsed = time.monotonic() - started
+    delta = stats.since(before)
+    quarantined_discovery = discovery.box.count  # type: ignore[attr-defined]
+    per_day_rows = {d.isoformat(): v for d, v in report.written.items()}
+    kept_records = {k: v for k, v in checkpoint.resumed.items()}
+    run_extra = {
+        "rows_by_day": dg.MetadataValue.md(rows_by_day_md(per_day_rows, sorted(kept_records))),
+        "partitions_written": dg.MetadataValue.int(len(report.written)),
+        "partitions_kept_from_checkpoint": dg.MetadataValue.int(len(kept_records)),
+        "markets_active": dg.MetadataValue.int(len(markets)),
+        "markets_skipped_no_condition_id": dg.MetadataValue.int(engine.skipped_markets if engine else 0),
+        "condition_chains": dg.MetadataValue.int(report.chains),
+        "pages": dg.MetadataValue.int(report.pages),
+        "pages_with_rows_in_range": dg.MetadataValue.int(report.pages_with_range_rows),
+        "rows_after_range_paged_through": dg.MetadataValue.int(report.rows_after_range),
+        "rows_before_range_paged_through": dg.MetadataValue.int(report.rows_before_range),
+        "rows_on_kept_days_skipped": dg.MetadataValue.int(report.rows_in_kept_days),
+        "chain_restarts": dg.MetadataValue.int(report.chain_restarts),
+        "chains_abandoned": dg.MetadataValue.int(report.chains_abandoned),
+        "replayed_rows_skipped": dg.MetadataValue.int(report.replayed_rows_skipped),
+        "quarantined_bodies": dg.MetadataValue.int(report.quarantined_bodies + quarantined_discovery),
+        "elapsed_seconds": dg.MetadataValue.float(round(elapsed, 3)),
+        "range": dg.MetadataValue.text(f"{first}..{last} ({len(days)} day(s); requests/retries/429s are for the whole run)"),
+        "page_size": dg.MetadataValue.int(config.page_size),
+        "limited": dg.MetadataValue.bool(config.limit is not None),
+        "taker_only": dg.MetadataValue.bool(True),
+    }
+    preview = next((p for p in report.previews.values() if p), [])
+    run_metadata = materialization_metadata(
+        table_or_rows_count=sum(r for r, _ in report.written.values()) + sum(int(v.get("rows", 0)) for v in kept_records.values()),
+        schema=TRADES,
+        stats_delta=delta,
+        bytes_written=sum(b for _, b in report.written.values()),
+        window=range_bounds(days),
+        preview=preview,
+        quarantined=sum(report.quarantined.values()) + quarantined_discovery,
+        extra=run_extra,
+    )
+    if len(days) > 1:
+        for day in days:
+            key = day.isoformat()
+            if day in report.written:
+                rows, size = report.written[day]
+                status = f"written by run {run_id}"
+                day_preview = report.previews.get(day, [])
+                day_quarantined = report.quarantined.get(day, 0)
+            else:
+                record = kept_records.get(key, {})
+                rows, size = int(record.get("rows", 0)), 0
+                status = f"kept: committed by run {record.get('run_id')} at {record.get('committed_at')}"
+                day_preview, day_quarantined = [], 0
+            context.add_asset_metadata(
+                {
+                    **materialization_metadata(
+                        table_or_rows_count=rows,
+                        schema=TRADES,
+                        stats_delta=delta,
+                        bytes_written=size,
+                        window=day_bounds(day),
+                        preview=day_preview,
+                        quarantined=day_quarantined,
+                    ),
+                    "partition_status": dg.MetadataValue.text(status),
+                    "range": run_extra["range"],
+                    "rows_by_day": run_extra["rows_by_day"],
+                },
+                partition_key=key,
+            )
+    return dg.MaterializeResult(metadata=run_metadata)
