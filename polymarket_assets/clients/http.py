@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 import requests
@@ -77,8 +77,7 @@ class TransportStats:
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:
-            data = asdict(self)
-        data.pop("_lock", None)
+            data = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
         data["limiter_wait_seconds"] = round(data["limiter_wait_seconds"], 3)
         return data
 

@@ -199,11 +199,6 @@ def test_bytes_received_are_counted(api: FakeApi) -> None:
     assert _stats(endpoint).bytes_received == len(b'[{"id": "1"}]')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http.py TransportStats.snapshot() calls dataclasses.asdict(), which deep-copies the _lock field: "
-    "TypeError: cannot pickle '_thread.lock' object (reported; fix: build the dict from fields() minus _lock)",
-)
 def test_stats_snapshot_is_a_plain_dict() -> None:
     stats = TransportStats()
     stats.add(requests=2, limiter_wait_seconds=0.5)
