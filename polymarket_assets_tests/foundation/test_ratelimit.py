@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import threading
 import time
 from pathlib import Path
 
@@ -168,3 +169,29 @@ def test_forked_child_rebuilds_its_connections(tmp_path: Path) -> None:
     assert seen_by_child == 3
     assert child.exitcode == 0
     assert limiter.in_window("t") == 3
+
+
+def test_permits_are_stamped_when_granted_even_under_contention(tmp_path: Path) -> None:
+    """The safety margin only protects if a permit's stored time is its grant time (pyrate 4.5.1's own
+    blocking loop lets it drift by the accumulated oversleep and lock waits: hundreds of ms)."""
+    limiter = _limiter(tmp_path, {"t": Budget("t", 10, 0.5)})
+    granted: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(6):
+            limiter.acquire("t", "GET", "/x", timeout=10)
+            with lock:
+                granted.append(time.time() * 1000)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    bucket = limiter._slot("t").bucket
+    with bucket.lock:
+        stored = [row[0] for row in bucket.conn.execute(f"SELECT item_timestamp FROM '{bucket.table}' ORDER BY 1")]
+    assert len(stored) == len(granted) == 48
+    lags = [grant - stamp for grant, stamp in zip(sorted(granted), stored)]
+    assert max(lags) < 40, f"stored permit times lag their grants by up to {max(lags):.0f} ms"
