@@ -585,12 +585,16 @@ class TradesBackfill:
 # ------------------------------------------------------------------------------------------------
 
 
-def _quarantine_sink(lake: LakeResource, day: dt.date) -> Callable[[Any, str, str | None], None]:
-    box = Quarantine(lake.quarantine, ASSET, day)
+def discovery_sink(quarantine_root: Any, asset: str, day: dt.date) -> Callable[[Any, str, "str | None"], None]:
+    """A quarantine callback for market discovery: takes raw bodies (``GuardedEndpoint`` hook) and unreadable
+    Gamma market objects (``markets_active_in(on_reject=...)``). ``.box`` is the ``Quarantine`` behind it."""
+    box = Quarantine(quarantine_root, asset, day)
+    lock = threading.Lock()
 
-    def add(obj: Any, reason: str, url: str | None) -> None:
+    def add(obj: Any, reason: str, url: "str | None") -> None:
         body = obj if isinstance(obj, (bytes, str)) else compact_json(obj)
-        box.add(body, reason, url, {"level": "gamma market discovery"})
+        with lock:
+            box.add(body, reason, url, {"level": "gamma market discovery"})
 
     add.box = box  # type: ignore[attr-defined]
     return add
@@ -627,13 +631,13 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
     stats = api.stats
     before = stats.snapshot()
     started = time.monotonic()
-    discovery = _quarantine_sink(lake, pending[0] if pending else first)
+    discovery = discovery_sink(lake.quarantine, ASSET, pending[0] if pending else first)
     markets: list[ActiveMarket] = []
     report = TradesReport()
     engine: TradesBackfill | None = None
     try:
         if pending:
-            gamma = GammaClient(GuardedEndpoint(api.endpoint("gamma"), lambda b, r, u: discovery(b, r, u)))
+            gamma = GammaClient(GuardedEndpoint(api.endpoint("gamma"), discovery))
             try:
                 markets = markets_active_in(gamma, pending[0], pending[-1], limit=config.limit, on_reject=discovery)
             except MalformedResponseError as exc:
