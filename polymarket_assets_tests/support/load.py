@@ -21,7 +21,6 @@ from polymarket_assets.clients.errors import ApiError, RateLimitTimeout
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport, RateLimiter
 
 USER_AGENT = "polymarket-assets-tests/0.1 (load generator)"
-_STAT_NAMES = ("requests", "retries", "http_429", "http_5xx", "connection_errors", "bytes_received", "limiter_wait_seconds")
 
 
 @dataclass
@@ -81,8 +80,7 @@ def run_load(limiter: Any, base_url: str, api: str, path: str, *, threads: int, 
     for thread in pool:
         thread.join()
     result.waits = list(recorder.waits)
-    # Not ``stats.snapshot()``: in http.py as of this commit it deep-copies the stats' Lock and raises TypeError.
-    result.transport_stats = {name: getattr(transport.stats, name) for name in _STAT_NAMES}
+    result.transport_stats = transport.stats.snapshot()
     if hasattr(limiter, "wait_totals"):
         result.wait_totals = limiter.wait_totals()
     return result
