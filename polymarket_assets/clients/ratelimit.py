@@ -136,7 +136,9 @@ class SharedRateLimiter:
         with self._lock:
             slot = self._slots.get(name)
             if slot is None:
-                budget = self.budgets[name]
+                budget = self.budgets.get(name)
+                if budget is None:
+                    raise ValueError(f"Unknown rate-limit budget {name!r}; configured: {', '.join(self.budget_names())}.")
                 interval_ms = int(round(budget.window_seconds * 1000)) + self.safety_ms
                 self.db_path.parent.mkdir(parents=True, exist_ok=True)
                 bucket = SQLiteBucket.init_from_file(

@@ -195,3 +195,8 @@ def test_permits_are_stamped_when_granted_even_under_contention(tmp_path: Path) 
     assert len(stored) == len(granted) == 48
     lags = [grant - stamp for grant, stamp in zip(sorted(granted), stored)]
     assert max(lags) < 40, f"stored permit times lag their grants by up to {max(lags):.0f} ms"
+
+
+def test_unknown_budget_name_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Unknown rate-limit budget 'nope'; configured: t"):
+        _limiter(tmp_path).acquire_budgets(["nope"])
