@@ -10,7 +10,9 @@ One run covers one day or a range of days. The runner:
 3. parses and types every object; an object that cannot be parsed or typed goes to quarantine with the
    reason (never silently dropped); an undecodable page is quarantined and re-fetched (``GuardedEndpoint``);
    a JSON page of the wrong shape is quarantined and the walk restarted (at most ``MAX_WALK_RESTARTS``);
-4. fails the chunk (nothing committed) when the quarantined share passes ``max_quarantine_share``, else
+4. fails the chunk (nothing committed) when the share of *objects* quarantined passes
+   ``max_quarantine_share`` (quarantined pages that a re-fetch or restart recovered are reported in the
+   metadata but lose no data, so they do not count; a page that cannot be recovered fails the run), else
    commits each day atomically and records it in the checkpoint;
 5. returns one ``MaterializeResult`` with the shared metadata plus per-day figures.
 """
@@ -88,6 +90,7 @@ class QuarantineSink:
         self.by_day = {d: Quarantine(quarantine_root, asset, d) for d in days}
         self.default_day = days[0]
         self.window = f"{days[0].isoformat()}..{days[-1].isoformat()}"
+        self.objects = 0  # object-level rejects: what the threshold counts
 
     @property
     def count(self) -> int:
@@ -102,7 +105,10 @@ class QuarantineSink:
 
     def add(self, body: bytes | str, reason: str, url: str | None, *, day: dt.date | None = None, context: dict | None = None) -> None:
         target = self.by_day.get(day) if day is not None else None
-        (target or self.by_day[self.default_day]).add(body, reason, url, {"window": self.window, **(context or {})})
+        context = {"window": self.window, **(context or {})}
+        if context.get("level") == "object":
+            self.objects += 1
+        (target or self.by_day[self.default_day]).add(body, reason, url, context)
 
     def page_hook(self, body: bytes, reason: str, url: str) -> None:
         """For ``GuardedEndpoint``: an undecodable page (its day is unknown: filed under the chunk's first day)."""
@@ -119,6 +125,7 @@ class RunTotals:
     unwritten_due_to_limit: list[str] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
     quarantined: int = 0
+    quarantined_objects: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     accepted_objects: int = 0
     duplicates: int = 0
@@ -183,6 +190,8 @@ def run_daily(
         "duplicates_skipped": dg.MetadataValue.int(totals.duplicates),
         "out_of_window_rows": dg.MetadataValue.int(totals.out_of_window),
         "walk_restarts": dg.MetadataValue.int(totals.walk_restarts),
+        "quarantined_objects": dg.MetadataValue.int(totals.quarantined_objects),
+        "quarantined_pages": dg.MetadataValue.int(totals.quarantined - totals.quarantined_objects),
         "quarantine_reasons": dg.MetadataValue.json(totals.quarantine_reasons),
         "limited": dg.MetadataValue.bool(totals.limited),
     }
@@ -255,12 +264,13 @@ def _run_chunk(
             if rows:
                 writers[day].write_rows(rows)
                 rows.clear()
-        quarantined = sink.count
-        check_threshold(quarantined, accepted + quarantined, config.max_quarantine_share, what=spec.noun)
+        rejected = sink.objects
+        check_threshold(rejected, accepted + rejected, config.max_quarantine_share, what=spec.noun)
         for day in chunk:
             written = writers[day].commit()
             totals.written[day.isoformat()] = (written.rows, written.bytes)
     totals.quarantined += sink.count
+    totals.quarantined_objects += sink.objects
     for k, v in sink.reasons().items():
         totals.quarantine_reasons[k] = totals.quarantine_reasons.get(k, 0) + v
     totals.accepted_objects += accepted

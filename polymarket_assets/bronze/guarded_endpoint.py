@@ -40,10 +40,30 @@ def json_problem(response: RawResponse) -> str | None:
     except json.JSONDecodeError as exc:
         if b"<html" in head or b"<!doctype" in head or "html" in content_type.lower():
             return f"HTML page instead of JSON ({exc.msg} at char {exc.pos})"
-        if exc.pos >= len(response.body.rstrip()) - 1:
-            return f"truncated JSON ({exc.msg} at char {exc.pos} of {len(response.body)})"
+        if _ends_inside_a_value(response.body):
+            return f"truncated JSON (body ends inside a string/array/object: {exc.msg} at char {exc.pos} of {len(response.body)})"
         return f"invalid JSON ({exc.msg} at char {exc.pos})"
     return None
+
+
+def _ends_inside_a_value(body: bytes) -> bool:
+    """True when the body stops with an open string, array or object (the shape of a cut-off response)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return in_string or depth > 0
 
 
 class GuardedEndpoint(Endpoint):

@@ -67,16 +67,17 @@ def check_days(days: list[dt.date], today: dt.date) -> None:
 
 
 def take_snapshot(client: DataApiClient, quarantine: Quarantine, *, category: str, max_rows: int, snapshot_at: dt.datetime):
-    """All 8 boards → (typed rows, objects + bad pages seen, per-board row counts)."""
+    """All 8 boards → (typed rows, objects seen, objects rejected, per-board row counts)."""
     rows: list[dict[str, Any]] = []
     seen = 0
+    rejected = 0
     boards: dict[str, int] = {}
     for time_period in TIME_PERIODS:
         for sort_by in SORT_BYS:
             board_rows: list[dict[str, Any]] = []
             restarts = 0
             while True:
-                board_rows, board_seen = [], 0
+                board_rows, board_seen, board_rejected = [], 0, 0
                 try:
                     for page in client.iter_leaderboard_pages(time_period=time_period, sort_by=sort_by, category=category):
                         fetched_at = utc_now()
@@ -89,6 +90,7 @@ def take_snapshot(client: DataApiClient, quarantine: Quarantine, *, category: st
                                 )
                                 board_rows.append(coerce_row(row, LEADERBOARD))
                             except (ParseError, RowCoercionError, ValueError, TypeError, KeyError) as exc:
+                                board_rejected += 1
                                 quarantine.add(compact_json(obj).encode(), f"{type(exc).__name__}: {exc}", page.url, {"level": "object", "board": f"{time_period}/{sort_by}"})
                             if len(board_rows) >= max_rows:
                                 break
@@ -96,7 +98,6 @@ def take_snapshot(client: DataApiClient, quarantine: Quarantine, *, category: st
                             break
                     break
                 except MalformedResponseError as exc:
-                    seen += 1
                     if not getattr(exc, "already_quarantined", False):
                         quarantine.add(exc.body, exc.reason, exc.url, {"level": "page", "board": f"{time_period}/{sort_by}"})
                     restarts += 1
@@ -105,9 +106,10 @@ def take_snapshot(client: DataApiClient, quarantine: Quarantine, *, category: st
                             description=f"leaderboard {time_period}/{sort_by}: the API kept returning unusable pages ({exc.reason}); nothing was written."
                         ) from exc
             seen += board_seen
+            rejected += board_rejected
             rows.extend(board_rows)
             boards[f"{time_period}/{sort_by}"] = len(board_rows)
-    return rows, seen, boards
+    return rows, seen, rejected, boards
 
 
 @dg.asset(
@@ -153,9 +155,10 @@ def leaderboard(
 
         client = DataApiClient(GuardedEndpoint(api.endpoint("data"), on_bad_page))
         max_rows = min(config.max_rows_per_board, config.limit or config.max_rows_per_board)
-        rows, seen, boards = take_snapshot(client, quarantine, category=config.category, max_rows=max_rows, snapshot_at=snapshot_at)
+        rows, seen, rejected, boards = take_snapshot(client, quarantine, category=config.category, max_rows=max_rows, snapshot_at=snapshot_at)
         quarantined = quarantine.count
-        check_threshold(quarantined, seen + len(bad_pages), config.max_quarantine_share, what="leaderboard rows and pages")
+        # recovered pages lose nothing: only rejected rows count toward the threshold
+        check_threshold(rejected, seen, config.max_quarantine_share, what="leaderboard rows")
         for day in to_write:
             with PartitionWriter(lake.bronze, ASSET, day, LEADERBOARD) as writer:
                 writer.write_rows(rows)

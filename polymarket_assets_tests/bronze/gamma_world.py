@@ -207,7 +207,7 @@ def _date_filter(objects: list[dict[str, Any]], request: FakeRequest) -> list[di
         out = [o for o in out if o.get("startDate") and _parse(o["startDate"]) <= _parse(hi)]
     if end_lo:
         out = [o for o in out if not o.get("endDate") or _parse(o["endDate"]) >= _parse(end_lo)]
-    return sorted(out, key=lambda o: int(o["id"]))
+    return sorted(out, key=lambda o: int(o["id"]) if str(o.get("id", "")).isdigit() else 0)
 
 
 def _keyset(objects: list[dict[str, Any]], key: str, max_limit: int):
