@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["FakeApi", "FakeRequest", "Fault", "Reply", "RequestRecord", "json_reply", "budget_utilisation"]
+__all__ = ["FakeApi", "FakeRequest", "Fault", "Reply", "RequestRecord", "budget_utilisation", "json_reply", "max_in_window"]
 
 JsonValue = Any
 #: A handler returns a ``Reply``, a ``(status, headers, body)`` tuple (body bytes/str, or a JSON value) or a
