@@ -33,4 +33,4 @@ def test_the_job_covers_every_bronze_asset_of_the_code_location():
     keys = set(job.asset_layer.selected_asset_keys)
     bronze = {k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "bronze"}
     assert keys == bronze
-    assert {"gamma_events", "gamma_categories", "markets", "market_tokens", "leaderboard"} <= {k.path[1] for k in keys}
+    assert {"gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard"} <= {k.path[1] for k in keys}
