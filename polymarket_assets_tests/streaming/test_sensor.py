@@ -1,0 +1,127 @@
+"""The sensor keeps exactly one run alive, with a fresh run_key for every launch."""
+
+import dagster as dg
+import pytest
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteRepositoryOrigin
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._core.utils import make_new_run_id
+
+from polymarket_assets.streaming.definitions import defs
+from polymarket_assets.streaming.job import JOB_NAME
+from polymarket_assets.streaming.sensor import ALIVE, orderbook_logger_sensor
+
+S = dg.DagsterRunStatus
+
+
+def tick(instance, cursor):
+    return orderbook_logger_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+
+def add_run(instance, status, tags=None, job_name=JOB_NAME):
+    """Put a run of the job with ``status`` into the instance (as the daemon/run launcher would have)."""
+    origin = RemoteRepositoryOrigin(
+        InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="polymarket_assets.streaming.definitions")), "__repository__"
+    ).get_job_origin(job_name)
+    run = DagsterRun(job_name=job_name, run_id=make_new_run_id(), status=status, tags=tags or {}, remote_job_origin=origin)
+    return instance.add_run(run)
+
+
+def launch(instance, result, status=S.STARTED):
+    request = result.run_requests[0]
+    return add_run(instance, status, {**request.tags, "dagster/run_key": request.run_key})
+
+
+def set_status(instance, run, status):
+    instance.delete_run(run.run_id)
+    return instance.add_run(run.with_status(status))
+
+
+@pytest.fixture(scope="module")
+def _instance():
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+@pytest.fixture
+def instance(_instance):
+    _instance.wipe()
+    return _instance
+
+
+def test_launches_when_no_run_then_never_a_second(instance):
+    first = tick(instance, None)
+    assert isinstance(first, dg.SensorResult) and len(first.run_requests) == 1
+    request = first.run_requests[0]
+    assert request.run_key == "orderbook-logger-1" and first.cursor == "1"
+    assert request.tags["dagster/max_runtime"] == str(60 * 60 + 600)  # run monitoring bound
+    run = launch(instance, first, S.QUEUED)
+    for status in (S.QUEUED, S.NOT_STARTED, S.STARTING, S.STARTED, S.CANCELING):
+        run = set_status(instance, run, status)
+        skipped = tick(instance, first.cursor)
+        assert isinstance(skipped, dg.SkipReason) and status.value in skipped.skip_message
+
+
+@pytest.mark.parametrize("final", [S.FAILURE, S.CANCELED, S.SUCCESS])
+def test_fresh_run_with_new_key_after_the_previous_one_ended(instance, final):
+    first = tick(instance, None)
+    run = launch(instance, first)
+    set_status(instance, run, final)
+    second = tick(instance, first.cursor)
+    assert isinstance(second, dg.SensorResult)
+    assert second.run_requests[0].run_key == "orderbook-logger-2" != first.run_requests[0].run_key
+    assert second.run_requests[0].tags["orderbook_logger/previous_status"] == final.value
+    assert second.cursor == "2"
+
+
+def test_run_key_never_reused_even_if_the_cursor_is_lost(instance):
+    """The pitfall: a reused run_key is skipped by the daemon for ever. Keys come from max(cursor, past keys) + 1."""
+    keys = set()
+    cursor = None
+    for i in range(3):
+        result = tick(instance, cursor)
+        key = result.run_requests[0].run_key
+        assert key not in keys
+        keys.add(key)
+        run = launch(instance, result)
+        set_status(instance, run, S.FAILURE)
+        cursor = result.cursor
+    reset = tick(instance, None)  # sensor cursor reset in the UI
+    assert reset.run_requests[0].run_key == "orderbook-logger-4" and reset.run_requests[0].run_key not in keys
+    stale = tick(instance, "1")  # an old cursor
+    assert stale.run_requests[0].run_key == "orderbook-logger-4"
+
+
+def test_manual_run_of_the_job_also_counts_as_alive(instance):
+    add_run(instance, S.STARTED)  # launched from the UI, no run_key
+    assert isinstance(tick(instance, None), dg.SkipReason)
+    instance.wipe()
+    add_run(instance, S.STARTED, job_name="some_other_job")  # other jobs do not matter
+    assert isinstance(tick(instance, None), dg.SensorResult)
+
+
+def test_alive_statuses_cover_every_non_terminal_status():
+    assert set(ALIVE) == set(S) - {S.SUCCESS, S.FAILURE, S.CANCELED}
+
+
+def test_definitions_wire_job_sensor_and_assets(tmp_path):
+    from dagster_duckdb import DuckDBResource
+
+    from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
+
+    limiter = RateLimiterResource(db_path=str(tmp_path / "rl.sqlite"))
+    bound = dg.Definitions.merge(
+        defs,
+        dg.Definitions(resources={
+            "polymarket_api": PolymarketApiResource(rate_limiter=limiter),
+            "lake": LakeResource(data_dir=str(tmp_path)),
+            "duckdb": DuckDBResource(database=str(tmp_path / "x.duckdb")),
+            "rate_limiter": limiter,
+        }),
+    )
+    sensor = bound.resolve_sensor_def("orderbook_logger_sensor")
+    assert sensor.job_name == JOB_NAME
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED and sensor.minimum_interval_seconds == 30
+    assert bound.resolve_job_def(JOB_NAME).executor_def.name == "in_process"
+    keys = {k.to_user_string() for k in bound.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {"bronze/orderbook_snapshots", "silver/orderbook_snapshot_fact", "silver/orderbook_top_of_book_1m"}
