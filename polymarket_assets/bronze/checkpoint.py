@@ -42,6 +42,8 @@ from polymarket_assets.bronze.partitions import to_day
 
 RUNNING = "running"
 FAILED = "failed"
+#: top-level keys an asset may store (``mark_done(top=...)``) that carry over to the next attempt.
+CARRIED_KEYS = ("resume",)
 
 
 def _now() -> str:
@@ -129,6 +131,9 @@ class RangeCheckpoint:
             self.state = self._blank(run_id=None, runs=runs)
             if previous is not None and days:
                 self.state["created_at"] = previous.get("created_at", self.state["created_at"])
+                for key in CARRIED_KEYS:
+                    if key in previous:
+                        self.state[key] = previous[key]
             self.state["days"] = days
         return {to_day(k) for k in days}
 
@@ -171,9 +176,17 @@ class RangeCheckpoint:
     def resumed_days(self) -> set[dt.date]:
         return {to_day(k) for k in self.resumed}
 
-    def mark_done(self, day: dt.date | str, rows: int, size: int, run_id: str | None = None, **extra: Any) -> None:
-        """Record a committed day (call right after its partition was swapped in). Saved atomically."""
+    def mark_done(
+        self, day: dt.date | str, rows: int, size: int, run_id: str | None = None, *, top: dict[str, Any] | None = None, **extra: Any
+    ) -> None:
+        """Record a committed day (call right after its partition was swapped in). Saved atomically.
+
+        ``top`` updates top-level keys in the same write (e.g. ``{"resume": ...}``: where each cursor chain of
+        ``bronze/trades`` can restart); keys in ``CARRIED_KEYS`` survive into the next attempt's checkpoint.
+        """
         with self._lock:
+            if top:
+                self.state.update(top)
             if run_id and self.state.get("run_id") is None:
                 self.state["run_id"] = run_id
                 if run_id not in self.state["runs"]:

@@ -68,8 +68,9 @@ from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, day_bounds, pa
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
 from polymarket_assets.bronze.schemas import TRADES
 from polymarket_assets.clients.data_api import DataApiClient
-from polymarket_assets.clients.errors import MalformedResponseError
+from polymarket_assets.clients.errors import ApiHttpError, MalformedResponseError
 from polymarket_assets.clients.gamma import GammaClient
+from polymarket_assets.clients.pagination import CursorGuard, Page, envelope_list, malformed, optional_cursor
 from polymarket_assets.clients.parsing import ParseError, compact_json, parse_trade_v2
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
@@ -202,10 +203,20 @@ class Chain:
     replaying: bool = False
     keyer: TradeKeyer = field(default_factory=TradeKeyer)
     iterator: Iterator[Any] | None = None
+    start_cursor: str | None = None  # a saved cursor to resume from (None = the newest page)
+    done: bool = False
+    abandoned: bool = False
+    #: day start (epoch s) → cursor of this chain's first page holding rows older than it (None = first page)
+    cursor_before: dict[float, str | None] = field(default_factory=dict)
 
     @property
     def condition_set(self) -> set[str]:
         return {c.lower() for c in self.conditions}
+
+    @property
+    def key(self) -> str:
+        """Stable id of the batch (same markets → same batches → same key in the next attempt)."""
+        return hashlib.sha256(",".join(sorted(self.conditions)).encode()).hexdigest()[:16]
 
 
 class ChainScheduler:
@@ -251,13 +262,24 @@ class ChainScheduler:
             self._cv.notify_all()
 
 
-def build_chains(markets: Sequence[ActiveMarket], pending: Sequence[dt.date]) -> tuple[list[Chain], int]:
+def build_chains(
+    markets: Sequence[ActiveMarket], range_days: Sequence[dt.date], pending: Sequence[dt.date] | None = None
+) -> tuple[list[Chain], int]:
     """Batches of ≤ 20 condition ids for the markets active on a pending day. Returns (chains, markets skipped
-    for an unusable condition id). Markets with similar lifetimes share a batch so chains stay short."""
+    for an unusable condition id).
+
+    Batches are formed from the markets' lifetimes over the whole *range* (markets with similar lifetimes
+    together, so chains stay short), which keeps them identical between attempts of the same range: a
+    resumed attempt recognises its chains and restarts them from their saved cursors. A batch none of whose
+    markets is active on a pending day is dropped; a chain stops below the earliest pending day on which one
+    of its markets is active.
+    """
+    pending = list(range_days) if pending is None else list(pending)
     spans: dict[str, tuple[dt.date, dt.date]] = {}
+    pending_active: dict[str, list[dt.date]] = {}
     skipped = 0
     for market in markets:
-        active = market.active_days(pending)
+        active = market.active_days(range_days)
         if not active:
             continue
         if not market.has_valid_condition:
@@ -266,13 +288,41 @@ def build_chains(markets: Sequence[ActiveMarket], pending: Sequence[dt.date]) ->
         cid = str(market.condition_id).lower()
         first, last = spans.get(cid, (active[0], active[-1]))
         spans[cid] = (min(first, active[0]), max(last, active[-1]))
+        pending_active.setdefault(cid, []).extend(market.active_days(pending))
     ordered = sorted(spans, key=lambda c: (spans[c][1], spans[c][0], c))
     chains = []
     for start in range(0, len(ordered), MAX_CONDITIONS_PER_CHAIN):
         batch = ordered[start : start + MAX_CONDITIONS_PER_CHAIN]
-        boundary = min(spans[c][0] for c in batch)
-        chains.append(Chain(index=len(chains), conditions=batch, boundary=day_bounds(boundary)[0].timestamp()))
+        active_pending = [d for c in batch for d in pending_active.get(c, [])]
+        if not active_pending:
+            continue
+        chains.append(Chain(index=len(chains), conditions=batch, boundary=day_bounds(min(active_pending))[0].timestamp()))
     return chains, skipped
+
+
+def iter_trade_pages_from(data: DataApiClient, conditions: Sequence[str], *, cursor: str | None, limit: int) -> Iterator[Page]:
+    """``DataApiClient.iter_trade_pages`` for one batch (taker_only=true), optionally starting at a saved
+    cursor (a resumed chain). The cursor pins the query, so the same filters are re-sent with it."""
+    if cursor is None:
+        yield from data.iter_trade_pages(conditions=list(conditions), taker_only=True, limit=limit)
+        return
+    endpoint = data.endpoint
+    base = {"taker_only": "true", "condition": ",".join(conditions)}
+    guard = CursorGuard("Data API /v2/trades (resumed)", setting=endpoint.setting)
+    current: str | None = cursor
+    while current is not None:
+        response = endpoint.raw("GET", "/v2/trades", params={**base, "cursor": current})
+        value = endpoint.decode(response, expect=dict)
+        items = envelope_list(endpoint, response, value, "data", null_is_empty=True)
+        pagination = value.get("pagination") or {}
+        if not isinstance(pagination, dict):
+            raise malformed(endpoint, response, "pagination is not an object")
+        next_cursor = optional_cursor(endpoint, response, pagination.get("next_cursor"))
+        if pagination.get("has_more") is False:
+            next_cursor = None
+        guard.advance(next_cursor, response.url)
+        yield Page(items, next_cursor, response.url, response.body, cursor=current, extra={**pagination, "conditions": list(conditions)})
+        current = next_cursor
 
 
 # ------------------------------------------------------------------------------------------------
@@ -309,6 +359,9 @@ class TradesReport:
     replayed_rows_skipped: int = 0
     quarantined_bodies: int = 0
     pages_with_range_rows: int = 0
+    chains_resumed_from_cursor: int = 0
+    chains_skipped_exhausted: int = 0
+    resume_cursors_refused: int = 0
 
 
 class TradesBackfill:
@@ -326,9 +379,12 @@ class TradesBackfill:
         page_size: int = 1000,
         workers: int = 4,
         max_quarantine_share: float = 0.05,
-        on_commit: Callable[[dt.date, WrittenPartition], None] | None = None,
+        on_commit: Callable[[dt.date, WrittenPartition, dict[str, Any]], None] | None = None,
         log: Any = None,
+        resume: dict[str, Any] | None = None,
     ):
+        """``resume``: the ``{"chains": {chain key: {"cursor": c} | {"exhausted": true}}}`` record an earlier
+        attempt stored with its oldest committed day (valid when every later day of the range is kept)."""
         self.data = data
         self.bronze_root = bronze_root
         self.range_days = sorted(range_days)
@@ -341,7 +397,21 @@ class TradesBackfill:
         self.log = log
         self.days = {d: DayState(d, Quarantine(quarantine_root, ASSET, d)) for d in self.pending}
         self.report = TradesReport()
-        self.chains, self.skipped_markets = build_chains(markets, self.pending)
+        self.chains, self.skipped_markets = build_chains(markets, self.range_days, self.pending)
+        saved = (resume or {}).get("chains") or {}
+        self.exhausted_keys = {k for k, v in saved.items() if isinstance(v, dict) and v.get("exhausted")}
+        kept_chains = []
+        for chain in self.chains:
+            record = saved.get(chain.key)
+            if chain.key in self.exhausted_keys:
+                self.report.chains_skipped_exhausted += 1
+                continue
+            if isinstance(record, dict) and isinstance(record.get("cursor"), str):
+                chain.start_cursor = record["cursor"]
+                self.report.chains_resumed_from_cursor += 1
+            chain.index = len(kept_chains)
+            kept_chains.append(chain)
+        self.chains = kept_chains
         self.report.chains = len(self.chains)
         self._quarantine_lock = threading.Lock()
         self._local = threading.local()
@@ -377,10 +447,19 @@ class TradesBackfill:
 
     # -- workers -----------------------------------------------------------------------------------
     def _next_page(self, chain: Chain) -> Any:
+        assert self.data is not None, "TradesBackfill.data must be set before run()"
         if chain.iterator is None:
-            assert self.data is not None, "TradesBackfill.data must be set before run()"
-            chain.iterator = iter(self.data.iter_trade_pages(conditions=chain.conditions, taker_only=True, limit=self.page_size))
-        return next(chain.iterator)
+            chain.iterator = iter(iter_trade_pages_from(self.data, chain.conditions, cursor=chain.start_cursor, limit=self.page_size))
+        try:
+            return next(chain.iterator)
+        except ApiHttpError as exc:
+            if chain.start_cursor is None or chain.pages > 0 or not 400 <= exc.status < 500:
+                raise
+            # the saved cursor was refused (expired, or the API changed): walk this chain from its newest page
+            chain.start_cursor, chain.iterator = None, None
+            self.report.resume_cursors_refused += 1
+            chain.iterator = iter(iter_trade_pages_from(self.data, chain.conditions, cursor=None, limit=self.page_size))
+            return next(chain.iterator)
 
     def _worker(self, scheduler: ChainScheduler, out: "queue.Queue[tuple[str, Chain, Any, Any]]") -> None:
         while True:
@@ -421,14 +500,14 @@ class TradesBackfill:
                         raise RuntimeError("every trades worker thread stopped unexpectedly") from None
                     continue
                 if kind == "page":
-                    done = self._on_page(chain, value, fetched_at)
-                    scheduler.release(chain, done=done)
+                    chain.done = self._on_page(chain, value, fetched_at)
                 elif kind == "end":
-                    scheduler.release(chain, done=True)
+                    chain.done = True
                 elif kind == "malformed":
-                    scheduler.release(chain, done=self._on_malformed(chain, value))
+                    chain.done = self._on_malformed(chain, value)
                 else:
                     raise value
+                scheduler.release(chain, done=chain.done)
                 self._commit_finished(scheduler.watermark())
             self._commit_finished(-math.inf)
         except BaseException:
@@ -461,6 +540,7 @@ class TradesBackfill:
         chain.iterator = None
         chain.keyer.reset()
         if chain.restarts >= MAX_CHAIN_RESTARTS:
+            chain.abandoned = True
             self.report.chains_abandoned += 1
             self.days[day].lost_pages += 1
             if self.log:
@@ -489,6 +569,7 @@ class TradesBackfill:
         by_day: dict[dt.date, list[dict[str, Any]]] = {}
         newest = -math.inf
         oldest = math.inf
+        oldest_any = math.inf  # replayed rows included: where this page sits in the chain
         oldest_keys: set[str] = set()
         in_range = False
         conditions = chain.condition_set
@@ -504,6 +585,7 @@ class TradesBackfill:
                 continue
             epoch = ts.timestamp()
             newest = max(newest, epoch)
+            oldest_any = min(oldest_any, epoch)
             if chain.replaying:
                 if epoch > chain.frontier:
                     self.report.replayed_rows_skipped += 1
@@ -546,6 +628,9 @@ class TradesBackfill:
             chain.frontier, chain.frontier_keys = oldest, oldest_keys
         elif oldest == chain.frontier:
             chain.frontier_keys |= oldest_keys
+        for start in self._starts.values():  # remember where this chain first went below each day's start
+            if start not in chain.cursor_before and oldest_any < start:
+                chain.cursor_before[start] = page.cursor
         if page.next_cursor is None:
             return True
         return newest != -math.inf and newest < chain.boundary
@@ -557,6 +642,24 @@ class TradesBackfill:
             if state.written is not None or self._starts[day] <= watermark:
                 continue
             self._commit(state)
+
+    def resume_record(self, day: dt.date) -> dict[str, Any]:
+        """Where each chain must restart so that a later attempt rebuilds exactly the days older than ``day``.
+
+        Called when ``day`` is committed (every day after it already is): a chain restarts at the page where
+        it first went below ``day``'s start (rows from there on went to days not yet committed); a finished
+        chain that never went below it has nothing left for older days (``exhausted``).
+        """
+        start = self._starts[day]
+        chains: dict[str, dict[str, Any]] = {key: {"exhausted": True} for key in self.exhausted_keys}
+        for chain in self.chains:
+            if start in chain.cursor_before:
+                chains[chain.key] = {"cursor": chain.cursor_before[start]}
+            elif chain.done and not chain.abandoned:
+                chains[chain.key] = {"exhausted": True}
+            else:
+                chains[chain.key] = {"cursor": chain.start_cursor}
+        return {"day": day.isoformat(), "chains": chains}
 
     def _commit(self, state: DayState) -> None:
         lost = state.lost_pages * self.page_size
@@ -575,7 +678,7 @@ class TradesBackfill:
         self.report.previews[state.day] = state.preview
         self.report.quarantined[state.day] = state.quarantine.count
         if self.on_commit is not None:
-            self.on_commit(state.day, state.written)
+            self.on_commit(state.day, state.written, self.resume_record(state.day))
         if self.log:
             self.log.info(f"trades: committed {state.day} ({state.written.rows} rows, {state.written.bytes} bytes)")
 
@@ -583,6 +686,19 @@ class TradesBackfill:
 # ------------------------------------------------------------------------------------------------
 # The Dagster asset
 # ------------------------------------------------------------------------------------------------
+
+
+def usable_resume_record(record: Any, days: Sequence[dt.date], kept: set[dt.date]) -> dict[str, Any] | None:
+    """The saved chain cursors, when they still describe this attempt: every day from the record's day to the
+    end of the range is kept (days commit newest first, so the kept days normally are exactly that suffix)."""
+    if not isinstance(record, dict) or not isinstance(record.get("chains"), dict):
+        return None
+    try:
+        since = dt.date.fromisoformat(str(record.get("day")))
+    except ValueError:
+        return None
+    suffix = [d for d in days if d >= since]
+    return record if suffix and all(d in kept for d in suffix) else None
 
 
 def discovery_sink(quarantine_root: Any, asset: str, day: dt.date) -> Callable[[Any, str, "str | None"], None]:
@@ -624,6 +740,7 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
     )
     kept = sorted(checkpoint.resumed_days)
     pending = [d for d in days if d not in checkpoint.resumed_days]
+    resume = usable_resume_record(checkpoint.state.get("resume"), days, checkpoint.resumed_days)
     if kept:
         context.log.info(f"trades {first}..{last}: resuming; {len(kept)} day(s) kept from an earlier attempt, {len(pending)} to fetch")
 
@@ -661,8 +778,9 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
                 page_size=config.page_size,
                 workers=config.workers,
                 max_quarantine_share=config.max_quarantine_share,
-                on_commit=lambda day, written: checkpoint.mark_done(day, written.rows, written.bytes, run_id),
+                on_commit=lambda day, written, record: checkpoint.mark_done(day, written.rows, written.bytes, run_id, top={"resume": record}),
                 log=context.log,
+                resume=resume,
             )
             engine.data = DataApiClient(GuardedEndpoint(api.endpoint("data"), engine.bad_body))
             report = engine.run()
@@ -700,6 +818,9 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
         "rows_before_range_paged_through": dg.MetadataValue.int(report.rows_before_range),
         "rows_on_kept_days_skipped": dg.MetadataValue.int(report.rows_in_kept_days),
         "chain_restarts": dg.MetadataValue.int(report.chain_restarts),
+        "chains_resumed_from_saved_cursor": dg.MetadataValue.int(report.chains_resumed_from_cursor),
+        "chains_skipped_exhausted_on_kept_days": dg.MetadataValue.int(report.chains_skipped_exhausted),
+        "saved_cursors_refused": dg.MetadataValue.int(report.resume_cursors_refused),
         "chains_abandoned": dg.MetadataValue.int(report.chains_abandoned),
         "replayed_rows_skipped": dg.MetadataValue.int(report.replayed_rows_skipped),
         "quarantined_bodies": dg.MetadataValue.int(report.quarantined_bodies + quarantined_discovery),
