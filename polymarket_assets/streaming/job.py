@@ -52,7 +52,10 @@ class OrderbookLoggerConfig(dg.Config):
     general_discovery_interval_seconds: float = Field(default=300.0, description="Polymarket general discovery cadence.")
     # Limitless
     limitless_underlyings: list[str] = Field(default=["BTC", "ETH"], description="Underlyings whose active CLOB markets are polled ([] = all).")
-    limitless_max_markets: int = Field(default=100, description="Cap on Limitless markets.")
+    limitless_max_markets: int = Field(
+        default=8,
+        description="Cap on Limitless markets (one request each per tick: keep markets/cadence under the 'limitless' rate budget, 100 per 10 s by default).",
+    )
     limitless_discovery_interval_seconds: float = Field(default=60.0, description="Limitless discovery cadence.")
     # hot path
     books_batch_size: int = Field(default=100, description="Tokens per POST /books request (Polymarket).")
@@ -176,6 +179,23 @@ def build_logger(
     )
 
 
+def _warn_if_over_budget(api: PolymarketApiResource, cfg: OrderbookLoggerConfig, logger: OrderbookLogger, log: Any) -> None:
+    """One request per Limitless market per tick must fit the shared 'limitless' budget, or polls are lost."""
+    try:
+        from polymarket_assets.clients.budgets import merge_budgets
+
+        budget = merge_budgets(api.rate_limiter.budgets).get("limitless")
+    except Exception:  # noqa: BLE001 - informational only
+        return
+    n = sum(1 for i in logger.discovery.instruments() if i["venue"] == VENUE_LIMITLESS)
+    if budget is not None and n and n / cfg.cadence_seconds > 0.9 * budget.per_second:
+        log.warning(
+            f"{n} Limitless markets at one request per {cfg.cadence_seconds}s need {n / cfg.cadence_seconds:.1f} req/s, "
+            f"but the 'limitless' budget allows {budget.per_second:.1f} req/s ({budget.describe()}): polls will back off. "
+            f"Lower limitless_max_markets, raise cadence_seconds, or raise rate_limiter.budgets.limitless."
+        )
+
+
 def _metadata(summary: dict[str, Any]) -> dict[str, Any]:
     md: dict[str, Any] = {
         "run_tag": summary.get("run_tag"),
@@ -228,6 +248,8 @@ def orderbook_logger_op(
         run_tag=context.run_id.split("-")[0],
     )
     try:
+        logger.start()  # first discovery pass, then the threads
+        _warn_if_over_budget(polymarket_api, config, logger, log)
         summary = logger.run(config.duration_minutes * 60.0)
     except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt, SystemExit):
         summary = logger.stop()

@@ -192,6 +192,7 @@ class OrderbookLogger:
             "totals": snap["totals"],
             "venues": venues,
             "active_instruments": snap["gauges"].get("active_instruments", 0),
+            "last_errors": {k[: -len("_last_error")]: v for k, v in snap["gauges"].items() if k.endswith("_last_error")},
             "queue_depth": self.queue.qsize(),
             "fetch_to_disk_ms": snap["latency_ms"],
         }

@@ -188,6 +188,7 @@ class Poller(threading.Thread):
             by_venue.setdefault(inst["venue"], []).append(inst)
         submitted = 0
         for venue, insts in by_venue.items():
+            self.stats.incr("polls_due", len(insts), venue)
             state = self._venues[venue]
             if now < state.cooldown_until:
                 self.stats.incr("cooldown_skips", len(insts), venue)
@@ -234,6 +235,7 @@ class Poller(threading.Thread):
                 books = fetcher.fetch(batch)
             except Exception as exc:  # noqa: BLE001 - any failure: back off these, count for the venue
                 self.stats.incr("request_errors", 1, venue)
+                self.stats.set_gauge(f"{venue}_last_error", f"{type(exc).__name__}: {exc}"[:300])
                 self._request_failed(venue, batch, exc)
                 return
             received = self.clock.time()

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 VENUE_COUNTERS = (
+    "polls_due",
     "requests",
     "request_errors",
     "snapshots",
