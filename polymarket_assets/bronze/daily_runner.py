@@ -20,7 +20,6 @@ One run covers one day or a range of days. The runner:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -325,5 +324,3 @@ def _object_body(obj: Any) -> bytes:
         return repr(obj).encode("utf-8")
 
 
-def load_json_object(text: str) -> Any:
-    return json.loads(text)
