@@ -53,6 +53,7 @@ from polymarket_assets.bronze.trades_assets import discovery_sink, utc_now
 from polymarket_assets.clients.clob import BATCH_HISTORY_MAX_TOKENS, ClobClient
 from polymarket_assets.clients.errors import MalformedResponseError
 from polymarket_assets.clients.gamma import GammaClient
+from polymarket_assets.clients.pagination import malformed
 from polymarket_assets.clients.parsing import compact_json
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
@@ -104,6 +105,27 @@ def price_windows(pending: Sequence[dt.date], window_days: int, now: dt.datetime
         if current:
             windows.append((current, fidelity))  # type: ignore[arg-type]
     return windows
+
+
+def batch_prices_request(clob: ClobClient, token_ids: list[str], *, start_ts: int, end_ts: int, fidelity: int) -> dict[str, list[Any]]:
+    """One ``POST /batch-prices-history`` (≤ 20 tokens, ≤ 15 days) → ``{token_id: [raw points]}``.
+
+    Points are returned as sent (validated one by one by the caller, so one malformed point is quarantined
+    without losing the response); ``ClobClient.batch_prices_history`` is not used because it splits and
+    merges windows (not needed here) and its merge sorts on ``t`` before any validation.
+    """
+    if len(token_ids) > BATCH_HISTORY_MAX_TOKENS or end_ts - start_ts > MAX_WINDOW_DAYS * 86_400:
+        raise ValueError("batch_prices_request takes ≤ 20 tokens and ≤ 15 days")
+    body = {"markets": token_ids, "start_ts": start_ts, "end_ts": end_ts, "fidelity": fidelity}
+    response = clob.endpoint.raw("POST", "/batch-prices-history", json_body=body)
+    value = clob.endpoint.decode(response, expect=dict)
+    history = value.get("history")
+    if not isinstance(history, dict):
+        raise malformed(clob.endpoint, response, "expected {'history': {token_id: [...]}}")
+    for token, points in history.items():
+        if not isinstance(points, list):
+            raise malformed(clob.endpoint, response, f"history[{token!r}] is not an array")
+    return {str(token): points for token, points in history.items()}
 
 
 @dataclass(frozen=True)
@@ -203,7 +225,7 @@ class PricesBackfill:
         retries = 0
         while True:
             try:
-                history = self.clob.batch_prices_history([s.token_id for s in chunk], start_ts=start_ts, end_ts=end_ts, fidelity=fidelity)
+                history = batch_prices_request(self.clob, [s.token_id for s in chunk], start_ts=start_ts, end_ts=end_ts, fidelity=fidelity)
                 return history, utc_now(), retries
             except MalformedResponseError as exc:
                 if not getattr(exc, "already_quarantined", False):
@@ -256,9 +278,9 @@ class PricesBackfill:
         return state.writer
 
     def _valid_points(self, span: TokenSpan, points: list[Any]) -> tuple[list[int], list[float]]:
-        """(t, p) of the well-formed points; malformed ones go to quarantine (filed under their day if known)."""
-        ts: list[int] = []
-        ps: list[float] = []
+        """(t, p) of the well-formed points, oldest first, one per ``t``; malformed ones go to quarantine (filed
+        under their day if known)."""
+        by_t: dict[int, float] = {}  # one point per timestamp (the last one sent wins)
         for point in points:
             problem = None
             t = p = None
@@ -271,8 +293,7 @@ class PricesBackfill:
                 elif isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p) or not 0 <= p <= 1:
                     problem = f"p is not a probability: {p!r}"
             if problem is None:
-                ts.append(int(t))  # type: ignore[arg-type]
-                ps.append(float(p))  # type: ignore[arg-type]
+                by_t[int(t)] = float(p)  # type: ignore[arg-type]
                 continue
             day = span.days[0]
             if isinstance(t, (int, float)) and not isinstance(t, bool):
@@ -284,7 +305,8 @@ class PricesBackfill:
             body = compact_json({"token_id": span.token_id, "point": point}).encode()
             self._days[day].quarantine.add(body, f"malformed price point: {problem}", None, {"level": "point", "token_id": span.token_id})
             self._days[day].quarantined_points += 1
-        return ts, ps
+        ordered = sorted(by_t)
+        return ordered, [by_t[t] for t in ordered]
 
     def _write_token(self, span: TokenSpan, points: list[Any], fidelity: int, fetched_at: dt.datetime) -> None:
         ts, ps = self._valid_points(span, points if isinstance(points, list) else [])

@@ -756,7 +756,7 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
         if pending:
             gamma = GammaClient(GuardedEndpoint(api.endpoint("gamma"), discovery))
             try:
-                markets = markets_active_in(gamma, pending[0], pending[-1], limit=config.limit, on_reject=discovery)
+                markets = markets_active_in(gamma, first, last, limit=config.limit, on_reject=discovery)
             except MalformedResponseError as exc:
                 if not getattr(exc, "already_quarantined", False):
                     discovery(exc.body, exc.reason, exc.url)
@@ -767,7 +767,7 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
                         f"nothing was written. Re-run later."
                     )
                 ) from exc
-            context.log.info(f"trades: {len(markets)} market(s) active in {pending[0]}..{pending[-1]}")
+            context.log.info(f"trades: {len(markets)} market(s) active in {first}..{last}; {len(pending)} day(s) to fetch")
             engine = TradesBackfill(
                 data=None,
                 bronze_root=lake.bronze,

@@ -95,7 +95,11 @@ def test_a_range_failing_halfway_resumes_from_the_days_not_written(tmp_path: Pat
     resumed = run_range(tmp_path, api)
     assert resumed.success
     resumed_requests = api.count("data:/trades")
-    assert resumed_requests < reference["requests"]  # the chains of markets active only on kept days are not paged
+    # every chain restarts from the cursor saved with the oldest kept day: the kept days are not paged again
+    assert resumed_requests < reference["requests"]
+    assert all("cursor=" in r.query for r in api.records("data:/trades"))
+    run_meta = resumed.get_asset_materialization_events()[0].materialization.metadata
+    assert run_meta["chains_resumed_from_saved_cursor"].value >= 1 and run_meta["saved_cursors_refused"].value == 0
     for day in RANGE:
         assert table_content(read_partition(tmp_path / "bronze", "trades", day)) == reference[day]
     now = stamps(tmp_path)
@@ -108,6 +112,39 @@ def test_a_range_failing_halfway_resumes_from_the_days_not_written(tmp_path: Pat
         assert events[day].metadata["dagster/row_count"].value == len(reference[dt.date.fromisoformat(day)])
     assert resumed.get_asset_materialization_events()[0].materialization.metadata["partitions_kept_from_checkpoint"].value == len(committed)
     assert not checkpoint_path(tmp_path / "_state", "trades", RANGE[0], RANGE[-1]).exists()
+
+
+def test_resume_cost_shrinks_with_the_days_already_kept(tmp_path: Path, api: FakeApi, world: TradesWorld, reference: dict[Any, Any]) -> None:
+    """Failing on the first day keeps the six newest: the resumed attempt pages little more than two days."""
+    world.fail_days.add(RANGE[0])
+    assert not run_range(tmp_path, api, raise_on_error=False).success
+    checkpoint = json.loads(checkpoint_path(tmp_path / "_state", "trades", RANGE[0], RANGE[-1]).read_text())
+    assert checkpoint["resume"]["day"] == min(checkpoint["days"])
+    world.fail_days.clear()
+    api.reset_stats()
+    assert run_range(tmp_path, api).success
+    share = api.count("data:/trades") / reference["requests"]
+    kept_share = len(checkpoint["days"]) / len(RANGE)
+    assert share < 1 - kept_share + 0.15, (share, kept_share)
+    for day in RANGE:
+        assert table_content(read_partition(tmp_path / "bronze", "trades", day)) == reference[day]
+
+
+def test_a_refused_saved_cursor_falls_back_to_the_newest_page(tmp_path: Path, api: FakeApi, world: TradesWorld, reference: dict[Any, Any]) -> None:
+    world.fail_days.add(RANGE[1])
+    assert not run_range(tmp_path, api, raise_on_error=False).success
+    path = checkpoint_path(tmp_path / "_state", "trades", RANGE[0], RANGE[-1])
+    state = json.loads(path.read_text())
+    for record in state["resume"]["chains"].values():
+        if "cursor" in record:
+            record["cursor"] = "expired-cursor"
+    path.write_text(json.dumps(state))
+    world.fail_days.clear()
+    resumed = run_range(tmp_path, api)
+    assert resumed.success
+    assert resumed.get_asset_materialization_events()[0].materialization.metadata["saved_cursors_refused"].value >= 1
+    for day in RANGE:
+        assert table_content(read_partition(tmp_path / "bronze", "trades", day)) == reference[day]
 
 
 def test_fresh_refetches_every_day(tmp_path: Path, api: FakeApi, world: TradesWorld, reference: dict[Any, Any]) -> None:
