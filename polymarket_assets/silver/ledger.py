@@ -1,0 +1,239 @@
+"""The load ledger: which bronze day partitions a silver table has loaded, and whether they changed since.
+
+Small API (no Dagster import, usable by any DuckDB loader, e.g. the order-book facts):
+
+* :func:`scan_partitions` lists ``<dataset dir>/dt=YYYY-MM-DD/*.parquet`` and fingerprints each day from the
+  files on disk (sorted ``(file name, size, mtime_ns)``), so a partition rewritten by *anything* (a Dagster
+  run, a range backfill committing many days in one run, a manual copy) is seen as changed;
+* :class:`LoadLedger` keeps one row per ``(target table, source dataset, dt)`` in the DuckDB table
+  ``silver_meta.load_ledger`` and answers :meth:`LoadLedger.plan`: the days that are new or changed (to load),
+  unchanged (to skip, costing nothing) and gone from bronze (to remove);
+* :meth:`LoadLedger.record` / :meth:`LoadLedger.forget` write the ledger *inside the caller's transaction*,
+  so a day's data and its ledger row commit or roll back together;
+* :meth:`LoadLedger.model_version` / :meth:`LoadLedger.set_model_version` remember which version of a
+  table's SQL built it, so changing the SQL rebuilds the table instead of mixing old and new rows.
+
+Typical use::
+
+    parts = scan_partitions(lake.bronze / "trades")
+    ledger = LoadLedger(conn)
+    plan = ledger.plan("trade_fact", "trades", parts)
+    for part in plan.to_load:
+        conn.begin(); ...replace the day...; ledger.record("trade_fact", part, source_rows=..., loaded_rows=...); conn.commit()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LEDGER_SCHEMA = "silver_meta"
+LEDGER_TABLE = f"{LEDGER_SCHEMA}.load_ledger"
+MODELS_TABLE = f"{LEDGER_SCHEMA}.model_versions"
+
+_DT_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
+
+
+@dataclass(frozen=True)
+class FileStat:
+    name: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One bronze day partition as it is on disk right now."""
+
+    source: str  # dataset name, e.g. "trades"
+    dt: dt.date
+    directory: Path
+    files: tuple[FileStat, ...]
+    fingerprint: str
+
+    @property
+    def paths(self) -> list[str]:
+        return [str(self.directory / f.name) for f in self.files]
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def fingerprint(files: Iterable[FileStat]) -> str:
+    """sha256 over the sorted ``(name, size, mtime_ns)`` of a partition's files (stat only, no reads)."""
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda s: s.name):
+        digest.update(f"{f.name}\0{f.size}\0{f.mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def scan_partitions(dataset_dir: str | os.PathLike[str], suffix: str = ".parquet", source: str | None = None) -> dict[dt.date, Partition]:
+    """Every ``dt=YYYY-MM-DD`` directory under ``dataset_dir`` that holds at least one ``*suffix`` file.
+
+    Hidden and temporary files (``.x``, ``_x``, ``*.tmp``) are ignored; a directory that vanishes or changes
+    while being listed is simply listed as found (the next scan sees the final state). A missing
+    ``dataset_dir`` is an empty result, not an error (the dataset has not landed yet).
+    """
+    root = Path(dataset_dir)
+    name = source or root.name
+    found: dict[dt.date, Partition] = {}
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return found
+    for entry in entries:
+        match = _DT_DIR.match(entry.name)
+        if not match or not entry.is_dir():
+            continue
+        try:
+            day = dt.date.fromisoformat(match.group(1))
+        except ValueError:
+            continue
+        stats: list[FileStat] = []
+        try:
+            children = list(os.scandir(entry.path))
+        except FileNotFoundError:
+            continue
+        for child in children:
+            if not child.name.endswith(suffix) or child.name.startswith((".", "_")):
+                continue
+            try:
+                st = child.stat()
+            except FileNotFoundError:
+                continue
+            stats.append(FileStat(child.name, st.st_size, st.st_mtime_ns))
+        if stats:
+            stats.sort(key=lambda s: s.name)
+            found[day] = Partition(name, day, Path(entry.path), tuple(stats), fingerprint(stats))
+    return dict(sorted(found.items()))
+
+
+@dataclass
+class Plan:
+    """What one load must do for one (target, source)."""
+
+    target: str
+    source: str
+    to_load: list[Partition] = field(default_factory=list)  # new or changed days, oldest first
+    unchanged: list[dt.date] = field(default_factory=list)
+    removed: list[dt.date] = field(default_factory=list)  # in the ledger, gone from bronze
+    new_days: list[dt.date] = field(default_factory=list)
+    changed_days: list[dt.date] = field(default_factory=list)
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.to_load and not self.removed
+
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA};
+CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
+    target        VARCHAR NOT NULL,   -- silver table name, e.g. 'trade_fact'
+    source        VARCHAR NOT NULL,   -- bronze dataset, e.g. 'trades'
+    dt            DATE    NOT NULL,   -- the bronze day partition
+    fingerprint   VARCHAR NOT NULL,   -- sha256 of sorted (file name, size, mtime_ns)
+    model_version VARCHAR NOT NULL,   -- version of the target's SQL that loaded it
+    file_count    INTEGER NOT NULL,
+    source_bytes  BIGINT  NOT NULL,
+    source_rows   BIGINT,             -- rows in the bronze files (Parquet footers)
+    loaded_rows   BIGINT,             -- rows the target holds for this day after the load (facts)
+    dropped_rows  BIGINT,             -- source rows not loaded, e.g. duplicate keys (facts)
+    loaded_at     TIMESTAMPTZ NOT NULL,
+    run_id        VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {MODELS_TABLE} (
+    target        VARCHAR NOT NULL,
+    model_version VARCHAR NOT NULL,
+    built_at      TIMESTAMPTZ NOT NULL
+);
+"""
+
+
+class LoadLedger:
+    """The ledger table on one DuckDB connection. Methods that write do not commit: the caller's
+    transaction decides, so data and ledger move together."""
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+        conn.execute(_DDL)
+
+    # -- model versions -------------------------------------------------------------------------
+    def model_version(self, target: str) -> str | None:
+        row = self.conn.execute(f"SELECT model_version FROM {MODELS_TABLE} WHERE target = ?", [target]).fetchone()
+        return row[0] if row else None
+
+    def set_model_version(self, target: str, version: str) -> None:
+        self.conn.execute(f"DELETE FROM {MODELS_TABLE} WHERE target = ?", [target])
+        self.conn.execute(f"INSERT INTO {MODELS_TABLE} VALUES (?, ?, now())", [target, version])
+
+    # -- reading --------------------------------------------------------------------------------
+    def entries(self, target: str, source: str | None = None) -> dict[tuple[str, dt.date], dict[str, Any]]:
+        sql = f"SELECT * FROM {LEDGER_TABLE} WHERE target = ?"
+        params: list[Any] = [target]
+        if source is not None:
+            sql += " AND source = ?"
+            params.append(source)
+        cur = self.conn.execute(sql + " ORDER BY source, dt", params)
+        cols = [d[0] for d in cur.description]
+        return {(r[1], r[2]): dict(zip(cols, r)) for r in cur.fetchall()}
+
+    def loaded_days(self, target: str, source: str) -> list[dt.date]:
+        return [k[1] for k in self.entries(target, source)]
+
+    def plan(self, target: str, source: str, partitions: Mapping[dt.date, Partition], model_version: str = "") -> Plan:
+        """Days to load (new, or fingerprint/model version differs), unchanged days, and removed days."""
+        known = {day: row for (_, day), row in self.entries(target, source).items()}
+        plan = Plan(target, source)
+        for day, part in sorted(partitions.items()):
+            row = known.get(day)
+            if row is None:
+                plan.to_load.append(part)
+                plan.new_days.append(day)
+            elif row["fingerprint"] != part.fingerprint or row["model_version"] != model_version:
+                plan.to_load.append(part)
+                plan.changed_days.append(day)
+            else:
+                plan.unchanged.append(day)
+        plan.removed = sorted(day for day in known if day not in partitions)
+        return plan
+
+    # -- writing (inside the caller's transaction) ----------------------------------------------
+    def record(
+        self,
+        target: str,
+        part: Partition,
+        *,
+        model_version: str = "",
+        source_rows: int | None = None,
+        loaded_rows: int | None = None,
+        dropped_rows: int | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.forget(target, part.source, [part.dt])
+        self.conn.execute(
+            f"INSERT INTO {LEDGER_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            [target, part.source, part.dt, part.fingerprint, model_version, len(part.files), part.bytes,
+             source_rows, loaded_rows, dropped_rows, run_id],
+        )
+
+    def forget(self, target: str, source: str | None = None, days: Iterable[dt.date] | None = None) -> None:
+        """Drop ledger rows of ``target`` (optionally one source, optionally some days)."""
+        sql = f"DELETE FROM {LEDGER_TABLE} WHERE target = ?"
+        params: list[Any] = [target]
+        if source is not None:
+            sql += " AND source = ?"
+            params.append(source)
+        if days is not None:
+            days = list(days)
+            if not days:
+                return
+            sql += " AND dt IN (SELECT UNNEST(?::DATE[]))"
+            params.append(days)
+        self.conn.execute(sql, params)

@@ -1,0 +1,329 @@
+"""Incremental loads of one silver model from bronze: set-based DuckDB SQL, one ledger, no row loops.
+
+``load_model(conn, model, bronze_root)`` brings ``silver.<model>`` up to date with bronze:
+
+1. **Version.** If the table was built by another version of the model (DDL/SQL changed), or a full refresh
+   is asked for, it is dropped and every bronze day is reloaded.
+2. **Plan.** Each source dataset's day partitions are fingerprinted from disk and compared with the load
+   ledger: new or changed days are loaded, unchanged days cost nothing, days gone from bronze are removed
+   (facts) or forgotten (dimensions keep their rows).
+3. **Facts** (``trade_fact``, ``price_history_fact``, ``leaderboard_fact``): per changed day, one transaction
+   ``DELETE FROM fact WHERE dt = day; INSERT INTO fact BY NAME <sql/<model>.sql over that day's files>``,
+   repeated keys dropped (newest fetch kept, counted), write-phase checks, ledger row, ``COMMIT`` — or
+   ``ROLLBACK`` when a blocking check fails (the day keeps its previous rows and stays pending).
+4. **Dimensions**: one transaction: the incoming rows of every changed day (``sql/<model>.sql``: newest
+   state per key, first/last seen) are ``MERGE``d into the table (rules per column in models.py), checks,
+   ledger rows, ``COMMIT``/``ROLLBACK``. The bridge ``event_category`` runs ``event_category_merge.sql``.
+5. **Post checks** on the committed table: reconciliation with bronze (facts) and freshness.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from polymarket_assets.bronze.schemas import SCHEMAS
+from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome
+from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
+from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, scan_partitions
+from polymarket_assets.silver.models import SCHEMA, Model, read_sql
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class LoadResult:
+    model: str
+    model_version: str
+    rebuilt: bool = False
+    days_loaded: list[dt.date] = field(default_factory=list)
+    days_failed: list[dt.date] = field(default_factory=list)
+    days_unchanged: int = 0
+    days_removed: list[dt.date] = field(default_factory=list)
+    rows_inserted: int = 0
+    rows_deleted: int = 0
+    rows_dropped: int = 0
+    source_rows: int = 0
+    committed: bool = False  # did this load change the table at all
+    table_rows: int = 0
+    checks: dict[str, Outcome] = field(default_factory=dict)
+    seconds: float = 0.0
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocking_failures(self) -> list[str]:
+        return [n for n, o in self.checks.items() if not o.passed and o.severity == "ERROR" and _check_def(self.model, n).blocking]
+
+
+def _check_def(model: str, name: str) -> CheckDef:
+    return next(c for c in CHECKS[model] if c.name == name)
+
+
+def _sql(name: str) -> str:
+    return read_sql(name).strip().rstrip(";")
+
+
+def ensure_table(conn: Any, model: Model, ledger: LoadLedger, *, full_refresh: bool = False) -> bool:
+    """Create the table; drop and recreate it when its model version changed. True when (re)built."""
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [SCHEMA, model.name]
+    ).fetchone()[0]
+    if exists and not full_refresh and ledger.model_version(model.name) == model.version:
+        return False
+    conn.begin()
+    try:
+        conn.execute(f"DROP TABLE IF EXISTS {model.table}")
+        conn.execute(model.ddl())
+        ledger.forget(model.name)
+        ledger.set_model_version(model.name, model.version)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return True
+
+
+def plan_model(ledger: LoadLedger, model: Model, bronze_root: Path) -> tuple[dict[str, dict[dt.date, Partition]], dict[str, Plan]]:
+    partitions = {s: scan_partitions(bronze_root / s, source=s) for s in model.sources}
+    plans = {s: ledger.plan(model.name, s, partitions[s], model.version) for s in model.sources}
+    return partitions, plans
+
+
+def load_model(
+    conn: Any,
+    model: Model,
+    bronze_root: str | Path,
+    *,
+    full_refresh: bool = False,
+    run_id: str | None = None,
+    log: Log | None = None,
+) -> LoadResult:
+    started = time.monotonic()
+    log = log or (lambda _msg: None)
+    bronze_root = Path(bronze_root)
+    ledger = LoadLedger(conn)
+    result = LoadResult(model.name, model.version)
+    result.rebuilt = ensure_table(conn, model, ledger, full_refresh=full_refresh)
+    result.committed = result.rebuilt
+    _, plans = plan_model(ledger, model, bronze_root)
+    result.days_unchanged = sum(len(p.unchanged) for p in plans.values())
+    for source, plan in plans.items():
+        log(f"{model.table} ← bronze/{source}: {len(plan.new_days)} new, {len(plan.changed_days)} changed, "
+            f"{len(plan.unchanged)} unchanged, {len(plan.removed)} removed day(s)")
+
+    write_checks = [c for c in CHECKS[model.name] if c.phase == "write"]
+    if model.kind == "fact":
+        _load_fact(conn, model, ledger, plans[model.sources[0]], write_checks, result, run_id, log)
+    else:
+        _load_merged(conn, model, ledger, plans, write_checks, result, run_id, log)
+
+    # post checks see bronze as it is now (a day that landed during the run shows as pending)
+    partitions, _ = plan_model(ledger, model, bronze_root)
+    for check in CHECKS[model.name]:
+        if check.phase == "post":
+            result.checks[check.name] = check.fn(CheckContext(conn, model, None, ledger, partitions))
+    result.table_rows = int(conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0])
+    result.seconds = time.monotonic() - started
+    return result
+
+
+# -- facts -----------------------------------------------------------------------------------------
+
+def _dedupe_day(conn: Any, model: Model, day: dt.date, select_sql: str) -> int:
+    """Drop repeated keys of one day (newest fetch wins). Cheap test first; rewrite only when needed."""
+    key = ", ".join(model.key)
+    dups = conn.execute(
+        f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {model.table} WHERE dt = ? GROUP BY {key} HAVING count(*) > 1)",
+        [day],
+    ).fetchone()[0]
+    if not dups:
+        return 0
+    conn.execute(f"DELETE FROM {model.table} WHERE dt = ?", [day])
+    conn.execute(
+        f"INSERT INTO {model.table} BY NAME SELECT * FROM ({select_sql}\n) "
+        f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY fetched_at DESC) = 1"
+    )
+    return int(dups)
+
+
+def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: list[CheckDef],
+               result: LoadResult, run_id: str | None, log: Log) -> None:
+    source = plan.source
+    schema = SCHEMAS[source]
+    view = f"bronze_{source}"
+    select_sql = _sql(model.name)
+    per_check: dict[str, list[tuple[dt.date, Outcome]]] = {c.name: [] for c in checks}
+
+    if plan.removed:
+        conn.begin()
+        try:
+            n = conn.execute(f"DELETE FROM {model.table} WHERE dt IN (SELECT UNNEST(?::DATE[]))", [plan.removed]).fetchone()[0]
+            ledger.forget(model.name, source, plan.removed)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        result.rows_deleted += int(n)
+        result.days_removed = list(plan.removed)
+        result.committed = True
+        log(f"{model.table}: removed {len(plan.removed)} day(s) gone from bronze ({n} rows)")
+
+    for part in plan.to_load:
+        day = part.dt
+        conn.begin()
+        try:
+            deleted = int(conn.execute(f"DELETE FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
+            create_bronze_view(conn, view, part.paths, schema)
+            inserted = int(conn.execute(f"INSERT INTO {model.table} BY NAME {select_sql}").fetchone()[0])
+            source_rows = parquet_rows(conn, part.paths)
+            dup_dropped = _dedupe_day(conn, model, day, select_sql)
+            loaded = inserted - dup_dropped
+            outcomes = {c.name: c.fn(CheckContext(conn, model, day)) for c in checks}
+            failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _check_def(model.name, n).blocking]
+            if failed:
+                conn.rollback()
+                result.days_failed.append(day)
+                log(f"{model.table} dt={day}: blocking check(s) failed ({', '.join(failed)}); day rolled back, stays pending")
+            else:
+                ledger.record(model.name, part, model_version=model.version, source_rows=source_rows,
+                              loaded_rows=loaded, dropped_rows=source_rows - loaded, run_id=run_id)
+                conn.commit()
+                result.days_loaded.append(day)
+                result.rows_inserted += loaded
+                result.rows_deleted += deleted
+                result.rows_dropped += source_rows - loaded
+                result.source_rows += source_rows
+                result.committed = True
+            for n, o in outcomes.items():
+                per_check[n].append((day, o))
+        except BaseException:
+            conn.rollback()
+            raise
+    if plan.to_load:
+        log(f"{model.table}: loaded {len(result.days_loaded)} day(s), {result.rows_inserted} rows"
+            + (f"; {len(result.days_failed)} day(s) failed checks" if result.days_failed else ""))
+    for check in checks:
+        result.checks[check.name] = _combine_days(per_check[check.name])
+
+
+def _combine_days(per_day: list[tuple[dt.date, Outcome]]) -> Outcome:
+    """One result per check for all the days this run loaded."""
+    if not per_day:
+        return Outcome(True, "ERROR", "no bronze day changed: nothing new to check",
+                       {"scope": "days loaded by this run", "days_checked": 0})
+    failing = [(d, o) for d, o in per_day if not o.passed]
+    errors = [(d, o) for d, o in failing if o.severity == "ERROR"]
+    md: dict[str, Any] = {"scope": "days loaded by this run", "days_checked": len(per_day)}
+    days = [d for d, _ in per_day]
+    md["days"] = f"{min(days).isoformat()} .. {max(days).isoformat()}"
+    for _, o in per_day:
+        for k, v in o.metadata.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "orphan_share":
+                md[k] = md.get(k, 0) + v
+    if "rows_checked" in md and ("orphan_rows_unknown_market" in md or "orphan_rows_unknown_token" in md):
+        worst = max(md.get("orphan_rows_unknown_market", 0), md.get("orphan_rows_unknown_token", 0))
+        md["orphan_share"] = round(worst / md["rows_checked"], 6) if md["rows_checked"] else 0.0
+    if not failing:
+        return Outcome(True, "ERROR", per_day[-1][1].description, md)
+    md["failing_days"] = ", ".join(d.isoformat() for d, _ in failing[:20]) + (" …" if len(failing) > 20 else "")
+    first_day, first = (errors or failing)[0]
+    for k in ("sample", "sample_mismatched"):
+        if k in first.metadata:
+            md[k] = first.metadata[k]
+    severity = "ERROR" if errors else "WARN"
+    return Outcome(False, severity, f"{len(failing)} day(s) failed, e.g. {first_day.isoformat()}: {first.description}", md)
+
+
+# -- dimensions and the bridge ---------------------------------------------------------------------
+
+def _newer(order: tuple[str, ...]) -> str:
+    """SQL: the incoming state s is at least as new as the stored d (NULL instants sort first)."""
+    s = ", ".join(f"coalesce(s.{c}, '-infinity'::TIMESTAMPTZ)" for c in order)
+    d = ", ".join(f"coalesce(d.{c}, '-infinity'::TIMESTAMPTZ)" for c in order)
+    return f"(({s}) >= ({d}))" if len(order) > 1 else f"({s} >= {d})"
+
+
+def merge_sql(model: Model, incoming: str = "incoming") -> str:
+    """MERGE of the incoming rows into a dimension, per the columns' merge rules (SCD type 1 + first/last seen)."""
+    on = " AND ".join(f"d.{k} = s.{k}" for k in model.key)
+    sets = []
+    for c in model.columns:
+        if c.merge == "key":
+            continue
+        newer = _newer(c.order or model.order_by)
+        expr = {
+            "latest": f"CASE WHEN {newer} THEN s.{c.name} ELSE d.{c.name} END",
+            "latest_non_null": f"CASE WHEN {newer} THEN coalesce(s.{c.name}, d.{c.name}) ELSE coalesce(d.{c.name}, s.{c.name}) END",
+            "min": f"least(d.{c.name}, s.{c.name})",
+            "max": f"greatest(d.{c.name}, s.{c.name})",
+        }[c.merge]
+        sets.append(f"{c.name} = {expr}")
+    cols = ", ".join(model.column_names)
+    vals = ", ".join(f"s.{c}" for c in model.column_names)
+    return (
+        f"MERGE INTO {model.table} AS d\nUSING {incoming} AS s\nON {on}\n"
+        f"WHEN MATCHED THEN UPDATE SET\n    " + ",\n    ".join(sets) + "\n"
+        f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})"
+    )
+
+
+def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, Plan], checks: list[CheckDef],
+                 result: LoadResult, run_id: str | None, log: Log) -> None:
+    to_load = [p for plan in plans.values() for p in plan.to_load]
+    removed = {s: plan.removed for s, plan in plans.items() if plan.removed}
+    if not to_load and not removed:
+        for check in checks:
+            result.checks[check.name] = Outcome(True, "ERROR", "no bronze day changed: table unchanged since its last check",
+                                                {"scope": "whole table", "days_checked": 0})
+        return
+    conn.begin()
+    try:
+        for source, days in removed.items():
+            # dimensions keep what they learned; the ledger forgets the day (last_seen_at shows staleness)
+            ledger.forget(model.name, source, days)
+            result.days_removed += days
+        source_rows: dict[tuple[str, dt.date], int] = {}
+        if to_load:
+            for source, plan in plans.items():
+                files = [f for p in plan.to_load for f in p.paths]
+                create_bronze_view(conn, f"bronze_{source}", files, SCHEMAS[source])
+                for p in plan.to_load:
+                    source_rows[(source, p.dt)] = parquet_rows(conn, p.paths)
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {_sql(model.name)}")
+            incoming = int(conn.execute("SELECT count(*) FROM incoming").fetchone()[0])
+            before = int(conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0])
+            if model.kind == "bridge":
+                conn.execute(read_sql(model.extra_sql[0]))
+            else:
+                conn.execute(merge_sql(model))
+            after = int(conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0])
+            result.rows_inserted = max(after - before, 0)
+            result.notes.update({"incoming_keys": incoming, "new_keys": max(after - before, 0)})
+            if model.name == "market_dim":
+                result.notes["markets_without_condition_id"] = int(conn.execute(
+                    "SELECT count(*) FROM bronze_markets WHERE nullif(condition_id, '') IS NULL").fetchone()[0])
+        outcomes = {c.name: c.fn(CheckContext(conn, model, None)) for c in checks}
+        result.checks.update(outcomes)
+        failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _check_def(model.name, n).blocking]
+        if failed:
+            conn.rollback()
+            result.days_failed = [p.dt for p in to_load]
+            log(f"{model.table}: blocking check(s) failed ({', '.join(failed)}); merge rolled back, {len(to_load)} day(s) stay pending")
+            return
+        for p in to_load:
+            rows = source_rows.get((p.source, p.dt))
+            ledger.record(model.name, p, model_version=model.version, source_rows=rows, run_id=run_id)
+            result.source_rows += rows or 0
+        conn.commit()
+        result.days_loaded = sorted({p.dt for p in to_load})
+        result.committed = True
+        log(f"{model.table}: merged {len(to_load)} day(s) ({result.notes.get('incoming_keys', 0)} keys in, "
+            f"{result.notes.get('new_keys', 0)} new)")
+    except BaseException:
+        conn.rollback()
+        raise

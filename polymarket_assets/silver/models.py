@@ -1,0 +1,364 @@
+"""The silver models: one declaration per table (grain, natural key, columns with their bronze lineage).
+
+The transformation of each model is one readable SELECT in ``sql/<name>.sql``; this module holds what the
+loaders, the checks and the Dagster metadata need to know about it:
+
+* ``kind`` — ``fact``: rows belong to one bronze day ``dt`` and a load *replaces* that day's rows;
+  ``dim``: one row per natural key holding the latest state, *merged* (SCD type 1 + first/last seen);
+  ``bridge``: event↔category links, replaced per event when a newer snapshot of the event arrives.
+* ``key`` — the natural key, enforced by the loaders (deduplication) and by blocking checks.
+* ``columns`` — DDL type, description, bronze lineage (``dataset.column``) and, for dims, how a newer or an
+  older state merges into the stored row (``merge``: latest | latest_non_null | min | max | key).
+
+A model's version is a hash of its DDL, its SQL and ``LOADER_VERSION``; a table built by another version
+is rebuilt from every bronze day on its next materialization (no mixing of old and new logic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Literal
+
+SCHEMA = "silver"
+LOADER_VERSION = "1"
+
+Kind = Literal["fact", "dim", "bridge"]
+Merge = Literal["key", "latest", "latest_non_null", "min", "max"]
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    type: str
+    description: str
+    lineage: tuple[str, ...] = ()  # "dataset.column" of bronze columns it is computed from
+    merge: Merge = "latest"
+    order: tuple[str, ...] | None = None  # dims: columns that say which state is newer (default: model.order_by)
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    kind: Kind
+    description: str
+    grain: str
+    key: tuple[str, ...]
+    sources: tuple[str, ...]
+    columns: tuple[Col, ...]
+    order_by: tuple[str, ...] = ()  # dims: newest state = greatest (order_by...) lexicographically
+    price_columns: tuple[str, ...] = ()  # DECIMAL columns that must lie in [0, 1]
+    price_list_columns: tuple[str, ...] = ()  # DECIMAL[] columns whose elements must lie in [0, 1]
+    key_time_column: str | None = None  # facts: a key column-set determines this instant (cross-day probe)
+    extra_sql: tuple[str, ...] = field(default_factory=tuple)  # more sql/*.sql files this model runs
+
+    @property
+    def table(self) -> str:
+        return f"{SCHEMA}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Col:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def sql(self) -> str:
+        return read_sql(self.name)
+
+    def ddl(self) -> str:
+        cols = ",\n    ".join(f"{c.name} {c.type}" for c in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.table} (\n    {cols}\n)"
+
+    @property
+    def version(self) -> str:
+        digest = hashlib.sha256()
+        for part in (LOADER_VERSION, self.ddl(), self.sql, *(read_sql(x) for x in self.extra_sql), repr(self.key), repr(self.order_by)):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        digest.update(repr([(c.name, c.merge, c.order) for c in self.columns]).encode())
+        return digest.hexdigest()[:16]
+
+
+def read_sql(name: str) -> str:
+    return resources.files("polymarket_assets.silver").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+TS = "TIMESTAMPTZ"
+PRICE = "DECIMAL(12, 6)"
+AMOUNT = "DECIMAL(38, 6)"
+
+
+def _seen(what: str) -> tuple[Col, Col, Col, Col]:
+    return (
+        Col("fetched_at", TS, f"When the {what} state kept here was fetched (newest wins).", (), "latest"),
+        Col("source_dt", "DATE", "Bronze day partition the kept state came from.", (), "latest"),
+        Col("first_seen_at", TS, "Earliest fetched_at at which bronze observed this key.", (), "min"),
+        Col("last_seen_at", TS, "Latest fetched_at at which bronze observed this key.", (), "max"),
+    )
+
+
+EVENT_DIM = Model(
+    name="event_dim",
+    kind="dim",
+    description="Gamma events, latest state per event (SCD type 1 with first/last seen).",
+    grain="one row per Gamma event",
+    key=("event_id",),
+    sources=("gamma_events",),
+    order_by=("updated_at", "fetched_at"),
+    columns=(
+        Col("event_id", "VARCHAR", "Gamma event id (numeric string). Natural key.", ("gamma_events.event_id",), "key"),
+        Col("slug", "VARCHAR", "Event slug.", ("gamma_events.slug",)),
+        Col("ticker", "VARCHAR", "Event ticker.", ("gamma_events.ticker",)),
+        Col("title", "VARCHAR", "Event title.", ("gamma_events.title",)),
+        Col("description", "VARCHAR", "Event description / resolution text.", ("gamma_events.description",)),
+        Col("start_date", TS, "Event start.", ("gamma_events.start_date",)),
+        Col("end_date", TS, "Event end.", ("gamma_events.end_date",)),
+        Col("created_at", TS, "Created at (Gamma).", ("gamma_events.created_at",)),
+        Col("updated_at", TS, "Last update at Gamma; orders states (newest wins).", ("gamma_events.updated_at",)),
+        Col("closed_time", TS, "When the event closed.", ("gamma_events.closed_time",)),
+        Col("active", "BOOLEAN", "Gamma active flag.", ("gamma_events.active",)),
+        Col("closed", "BOOLEAN", "Gamma closed flag.", ("gamma_events.closed",)),
+        Col("archived", "BOOLEAN", "Gamma archived flag.", ("gamma_events.archived",)),
+        Col("neg_risk", "BOOLEAN", "Negative-risk (multi-outcome) event.", ("gamma_events.neg_risk",)),
+        Col("volume", AMOUNT, "Lifetime volume (USDC) at fetch time.", ("gamma_events.volume",)),
+        Col("liquidity", AMOUNT, "Liquidity (USDC) at fetch time.", ("gamma_events.liquidity",)),
+        Col("open_interest", AMOUNT, "Open interest at fetch time.", ("gamma_events.open_interest",)),
+        Col("volume_24hr", "DOUBLE", "24 h volume snapshot (float as sent by Gamma).", ("gamma_events.volume_24hr",)),
+        Col("series_slug", "VARCHAR", "Series slug, if part of a series.", ("gamma_events.series_slug",)),
+        Col("tag_ids", "VARCHAR[]", "Category tag ids of the event.", ("gamma_events.tag_ids",)),
+        Col("market_ids", "VARCHAR[]", "Gamma market ids of the event.", ("gamma_events.market_ids",)),
+        *_seen("event"),
+    ),
+)
+
+CATEGORY_DIM = Model(
+    name="category_dim",
+    kind="dim",
+    description="Gamma tags (categories), latest state per tag. Tags come from 'tag' rows and from the tag "
+    "columns repeated on 'event_tag' rows of bronze/gamma_categories.",
+    grain="one row per Gamma tag",
+    key=("tag_id",),
+    sources=("gamma_categories",),
+    order_by=("updated_at", "fetched_at"),
+    columns=(
+        Col("tag_id", "VARCHAR", "Gamma tag id. Natural key.", ("gamma_categories.tag_id",), "key"),
+        Col("label", "VARCHAR", "Display label.", ("gamma_categories.label",), "latest_non_null"),
+        Col("slug", "VARCHAR", "Tag slug.", ("gamma_categories.slug",), "latest_non_null"),
+        Col("force_show", "BOOLEAN", "Gamma forceShow flag.", ("gamma_categories.force_show",)),
+        Col("created_at", TS, "Created at (Gamma).", ("gamma_categories.created_at",), "latest_non_null"),
+        Col("updated_at", TS, "Last update at Gamma; orders states.", ("gamma_categories.updated_at",)),
+        *_seen("tag"),
+    ),
+)
+
+EVENT_CATEGORY = Model(
+    name="event_category",
+    kind="bridge",
+    description="Bridge event ↔ category: the tags of each event as of its newest snapshot in bronze.",
+    grain="one row per (event, tag) link",
+    key=("event_id", "tag_id"),
+    sources=("gamma_categories",),
+    extra_sql=("event_category_merge",),
+    columns=(
+        Col("event_id", "VARCHAR", "Gamma event id (→ event_dim).", ("gamma_categories.event_id",), "key"),
+        Col("tag_id", "VARCHAR", "Gamma tag id (→ category_dim).", ("gamma_categories.tag_id",), "key"),
+        Col("fetched_at", TS, "Fetch time of the event snapshot the link comes from.", ("gamma_categories.fetched_at",)),
+        Col("source_dt", "DATE", "Bronze day partition of that snapshot.", ()),
+        Col("first_seen_at", TS, "Earliest snapshot that had the link.", ("gamma_categories.fetched_at",), "min"),
+        Col("last_seen_at", TS, "Latest snapshot that had the link.", ("gamma_categories.fetched_at",), "max"),
+    ),
+)
+
+MARKET_DIM = Model(
+    name="market_dim",
+    kind="dim",
+    description="Markets, latest state per condition id, with the Gamma market id alongside.",
+    grain="one row per market (condition id)",
+    key=("condition_id",),
+    sources=("markets",),
+    order_by=("updated_at", "fetched_at"),
+    price_columns=("best_bid", "best_ask", "last_trade_price"),
+    price_list_columns=("outcome_prices",),
+    columns=(
+        Col("condition_id", "VARCHAR", "CTF condition id (0x + 64 hex). Natural key; trades reference it.", ("markets.condition_id",), "key"),
+        Col("market_id", "VARCHAR", "Gamma market id (numeric string).", ("markets.market_id",)),
+        Col("question_id", "VARCHAR", "UMA question id.", ("markets.question_id",)),
+        Col("slug", "VARCHAR", "Market slug.", ("markets.slug",)),
+        Col("question", "VARCHAR", "Market question.", ("markets.question",)),
+        Col("description", "VARCHAR", "Resolution rules text.", ("markets.description",)),
+        Col("event_id", "VARCHAR", "Gamma event id (→ event_dim).", ("markets.event_id",)),
+        Col("event_slug", "VARCHAR", "Event slug.", ("markets.event_slug",)),
+        Col("outcomes", "VARCHAR[]", "Outcome labels, in token order.", ("markets.outcomes",)),
+        Col("outcome_count", "INTEGER", "len(outcomes).", ("markets.outcomes",)),
+        Col("outcome_prices", f"{PRICE}[]", "Outcome prices at fetch time (Gamma snapshot).", ("markets.outcome_prices",)),
+        Col("clob_token_ids", "VARCHAR[]", "Outcome token ids, in outcome order (→ market_token_dim).", ("markets.clob_token_ids",)),
+        Col("start_date", TS, "Market start.", ("markets.start_date",)),
+        Col("end_date", TS, "Market end.", ("markets.end_date",)),
+        Col("created_at", TS, "Created at (Gamma).", ("markets.created_at",)),
+        Col("updated_at", TS, "Last update at Gamma; orders states (newest wins).", ("markets.updated_at",)),
+        Col("closed_time", TS, "When the market closed.", ("markets.closed_time",)),
+        Col("active", "BOOLEAN", "Gamma active flag.", ("markets.active",)),
+        Col("closed", "BOOLEAN", "Gamma closed flag (see api_reference §6.9: not resolution).", ("markets.closed",)),
+        Col("archived", "BOOLEAN", "Gamma archived flag.", ("markets.archived",)),
+        Col("accepting_orders", "BOOLEAN", "CLOB accepting orders.", ("markets.accepting_orders",)),
+        Col("enable_order_book", "BOOLEAN", "Has a CLOB order book.", ("markets.enable_order_book",)),
+        Col("neg_risk", "BOOLEAN", "Negative-risk market.", ("markets.neg_risk",)),
+        Col("neg_risk_market_id", "VARCHAR", "Negative-risk market id.", ("markets.neg_risk_market_id",)),
+        Col("volume", AMOUNT, "Lifetime volume (USDC) at fetch time.", ("markets.volume",)),
+        Col("liquidity", AMOUNT, "Liquidity (USDC) at fetch time.", ("markets.liquidity",)),
+        Col("volume_24hr", "DOUBLE", "24 h volume snapshot.", ("markets.volume_24hr",)),
+        Col("best_bid", PRICE, "Best bid snapshot.", ("markets.best_bid",)),
+        Col("best_ask", PRICE, "Best ask snapshot.", ("markets.best_ask",)),
+        Col("last_trade_price", PRICE, "Last trade price snapshot.", ("markets.last_trade_price",)),
+        Col("tick_size", PRICE, "Minimum tick.", ("markets.tick_size",)),
+        Col("min_order_size", AMOUNT, "Minimum order size.", ("markets.min_order_size",)),
+        Col("uma_resolution_status", "VARCHAR", "UMA resolution status.", ("markets.uma_resolution_status",)),
+        Col("resolved_outcome_index", "SMALLINT", "Index of the winning outcome once resolved.", ("markets.resolved_outcome_index",)),
+        *_seen("market"),
+    ),
+)
+
+MARKET_TOKEN_DIM = Model(
+    name="market_token_dim",
+    kind="dim",
+    description="Outcome tokens (CLOB asset ids), latest state per token id.",
+    grain="one row per outcome token",
+    key=("token_id",),
+    sources=("market_tokens",),
+    order_by=("fetched_at",),
+    price_columns=("price",),
+    columns=(
+        Col("token_id", "VARCHAR", "Outcome token id (uint256 as decimal string). Natural key.", ("market_tokens.token_id",), "key"),
+        Col("condition_id", "VARCHAR", "Market condition id (→ market_dim).", ("market_tokens.condition_id",)),
+        Col("market_id", "VARCHAR", "Gamma market id.", ("market_tokens.market_id",)),
+        Col("outcome", "VARCHAR", "Outcome label.", ("market_tokens.outcome",)),
+        Col("outcome_index", "SMALLINT", "Position in the market's outcomes.", ("market_tokens.outcome_index",)),
+        Col("price", PRICE, "Outcome price snapshot.", ("market_tokens.price",)),
+        Col("winner", "BOOLEAN", "Winning outcome once resolved.", ("market_tokens.winner",)),
+        *_seen("token"),
+    ),
+)
+
+_TRADER_TRADE_ORDER = ("last_trade_at",)
+_TRADER_BOARD_ORDER = ("last_leaderboard_at",)
+
+TRADER_DIM = Model(
+    name="trader_dim",
+    kind="dim",
+    description="Traders (proxy wallets) seen in trades or on the leaderboard; names from the newest trade "
+    "and the newest leaderboard snapshot.",
+    grain="one row per wallet (lower-cased 0x address)",
+    key=("wallet",),
+    sources=("trades", "leaderboard"),
+    order_by=("last_seen_at",),
+    columns=(
+        Col("wallet", "VARCHAR", "Proxy wallet, lower-cased. Natural key (trades.proxy_wallet, leaderboard.user_id).",
+            ("trades.proxy_wallet", "leaderboard.user_id"), "key"),
+        Col("trader_name", "VARCHAR", "Name on the newest trade that had one.", ("trades.trader_name",), "latest_non_null", _TRADER_TRADE_ORDER),
+        Col("trader_pseudonym", "VARCHAR", "Pseudonym on the newest trade that had one.", ("trades.trader_pseudonym",), "latest_non_null", _TRADER_TRADE_ORDER),
+        Col("leaderboard_name", "VARCHAR", "user_name on the newest leaderboard snapshot.", ("leaderboard.user_name",), "latest_non_null", _TRADER_BOARD_ORDER),
+        Col("x_username", "VARCHAR", "X (Twitter) handle on the newest leaderboard snapshot.", ("leaderboard.x_username",), "latest_non_null", _TRADER_BOARD_ORDER),
+        Col("verified", "BOOLEAN", "Verified flag on the newest leaderboard snapshot.", ("leaderboard.verified",), "latest_non_null", _TRADER_BOARD_ORDER),
+        Col("first_trade_at", TS, "Earliest trade seen.", ("trades.ts",), "min"),
+        Col("last_trade_at", TS, "Latest trade seen.", ("trades.ts",), "max"),
+        Col("last_leaderboard_at", TS, "Latest leaderboard snapshot listing the wallet.", ("leaderboard.snapshot_at",), "max"),
+        Col("first_seen_at", TS, "min(first trade, first leaderboard snapshot).", ("trades.ts", "leaderboard.snapshot_at"), "min"),
+        Col("last_seen_at", TS, "max(last trade, last leaderboard snapshot).", ("trades.ts", "leaderboard.snapshot_at"), "max"),
+    ),
+)
+
+TRADE_FACT = Model(
+    name="trade_fact",
+    kind="fact",
+    description="Trades (Data API v2, taker side: each fill once), one bronze day per dt.",
+    grain="one row per trade (taker fill)",
+    key=("trade_key",),
+    sources=("trades",),
+    price_columns=("price",),
+    key_time_column="ts",
+    columns=(
+        Col("dt", "DATE", "Bronze day partition (UTC day of the trade).", ("trades.dt",)),
+        Col("trade_key", "VARCHAR", "sha256 trade key from bronze. Natural key.", ("trades.trade_key",)),
+        Col("ts", TS, "Trade time (UTC).", ("trades.ts",)),
+        Col("transaction_hash", "VARCHAR", "Polygon transaction hash.", ("trades.transaction_hash",)),
+        Col("condition_id", "VARCHAR", "Market condition id (→ market_dim).", ("trades.condition_id",)),
+        Col("token_id", "VARCHAR", "Outcome token id (→ market_token_dim).", ("trades.token_id",)),
+        Col("wallet", "VARCHAR", "Taker proxy wallet, lower-cased (→ trader_dim).", ("trades.proxy_wallet",)),
+        Col("side", "VARCHAR", "BUY or SELL (taker side).", ("trades.side",)),
+        Col("price", PRICE, "Price per share in [0, 1].", ("trades.price",)),
+        Col("size", AMOUNT, "Shares.", ("trades.size",)),
+        Col("usdc_size", AMOUNT, "USDC notional: bronze usdc_size, else price × size.", ("trades.usdc_size", "trades.price", "trades.size")),
+        Col("outcome", "VARCHAR", "Outcome label.", ("trades.outcome",)),
+        Col("outcome_index", "SMALLINT", "Outcome index; NULL where the feed sent its 999 sentinel.", ("trades.outcome_index",)),
+        Col("market_slug", "VARCHAR", "Market slug (NULL when empty).", ("trades.market_slug",)),
+        Col("event_slug", "VARCHAR", "Event slug (NULL when the feed sent '').", ("trades.event_slug",)),
+        Col("fetched_at", TS, "When bronze fetched the trade.", ("trades.fetched_at",)),
+    ),
+)
+
+PRICE_HISTORY_FACT = Model(
+    name="price_history_fact",
+    kind="fact",
+    description="Price history points per outcome token, one bronze day per dt.",
+    grain="one row per (token_id, ts, resolution_seconds)",
+    key=("token_id", "ts", "resolution_seconds"),
+    sources=("prices",),
+    price_columns=("price",),
+    key_time_column="ts",
+    columns=(
+        Col("dt", "DATE", "Bronze day partition.", ("prices.dt",)),
+        Col("token_id", "VARCHAR", "Outcome token id (→ market_token_dim).", ("prices.token_id",)),
+        Col("condition_id", "VARCHAR", "Market condition id, when bronze knew it.", ("prices.condition_id",)),
+        Col("ts", TS, "Point time (UTC).", ("prices.ts",)),
+        Col("resolution_seconds", "INTEGER", "Bucket width of the series the point belongs to.", ("prices.resolution_seconds",)),
+        Col("price", PRICE, "Price in [0, 1].", ("prices.price",)),
+        Col("source", "VARCHAR", "Endpoint the point came from.", ("prices.source",)),
+        Col("fetched_at", TS, "When bronze fetched the point.", ("prices.fetched_at",)),
+    ),
+)
+
+LEADERBOARD_FACT = Model(
+    name="leaderboard_fact",
+    kind="fact",
+    description="Leaderboard snapshots: the newest snapshot of each board (time_period × sort_by × category) "
+    "per day.",
+    grain="one row per (dt, time_period, sort_by, category, rank, wallet)",
+    key=("dt", "time_period", "sort_by", "category", "rank", "wallet"),
+    sources=("leaderboard",),
+    columns=(
+        Col("dt", "DATE", "Snapshot day (bronze partition).", ("leaderboard.dt",)),
+        Col("snapshot_at", TS, "When the snapshot was taken.", ("leaderboard.snapshot_at",)),
+        Col("time_period", "VARCHAR", "day | week | month | all.", ("leaderboard.time_period",)),
+        Col("sort_by", "VARCHAR", "PNL | VOLUME.", ("leaderboard.sort_by",)),
+        Col("category", "VARCHAR", "Leaderboard category (overall, …).", ("leaderboard.category",)),
+        Col("rank", "INTEGER", "Rank (ties share a rank).", ("leaderboard.rank",)),
+        Col("wallet", "VARCHAR", "User proxy wallet, lower-cased (→ trader_dim).", ("leaderboard.user_id",)),
+        Col("user_name", "VARCHAR", "Display name.", ("leaderboard.user_name",)),
+        Col("x_username", "VARCHAR", "X handle.", ("leaderboard.x_username",)),
+        Col("verified", "BOOLEAN", "Verified flag.", ("leaderboard.verified",)),
+        Col("pnl", "DOUBLE", "PnL (USDC) over the period.", ("leaderboard.pnl",)),
+        Col("volume", "DOUBLE", "Volume over the period, in shares (not USDC; api_reference §3.2).", ("leaderboard.volume",)),
+        Col("fetched_at", TS, "When bronze fetched the row.", ("leaderboard.fetched_at",)),
+    ),
+)
+
+MODELS: dict[str, Model] = {
+    m.name: m
+    for m in (
+        EVENT_DIM,
+        CATEGORY_DIM,
+        EVENT_CATEGORY,
+        MARKET_DIM,
+        MARKET_TOKEN_DIM,
+        TRADER_DIM,
+        TRADE_FACT,
+        PRICE_HISTORY_FACT,
+        LEADERBOARD_FACT,
+    )
+}
