@@ -1,0 +1,169 @@
+"""The silver Dagster assets: one unpartitioned asset per model, each a thin wrapper around ``load_model``.
+
+Every asset: key ``silver/<model>``, group ``silver``, kind ``duckdb``, pool ``duckdb`` (one writer at a
+time), deps = its bronze parents (lineage in the UI; column lineage and schema as metadata), its asset
+checks (``checks.py``) evaluated in the same step on the same connection, and the silver automation
+condition (``automation.py``).
+"""
+
+# No `from __future__ import annotations`: Dagster reads the config/resource annotations at decoration time.
+
+from typing import Any
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from polymarket_assets.resources import LakeResource
+from polymarket_assets.silver.automation import SILVER_AUTOMATION_CONDITION, SILVER_PREFIX
+from polymarket_assets.silver.checks import CHECKS
+from polymarket_assets.silver.duck import DEFAULT_LOCK_TIMEOUT_S, open_writer
+from polymarket_assets.silver.load import LoadResult, load_model
+from polymarket_assets.silver.models import MODELS, Model
+
+GROUP = "silver"
+OWNERS = ["team:data-platform"]
+POOL = "duckdb"
+
+_KIND_TEXT = {
+    "fact": "Fact: each bronze day partition dt is replaced as a whole, in one transaction, when its files change.",
+    "dim": "Dimension: latest state per natural key (SCD type 1) with first_seen_at/last_seen_at, merged from new or changed bronze days.",
+    "bridge": "Bridge: an event's links are replaced when a newer snapshot of the event arrives.",
+}
+
+
+class SilverLoadConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False, description="Drop the table and its ledger rows, then reload every bronze day."
+    )
+    lock_timeout_seconds: float = Field(
+        default=DEFAULT_LOCK_TIMEOUT_S,
+        description="How long to wait while another process (a DuckDB shell, a notebook) holds the DuckDB file.",
+    )
+
+
+def asset_key(name: str) -> dg.AssetKey:
+    return dg.AssetKey([SILVER_PREFIX, name])
+
+
+def column_schema(model: Model) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in model.columns])
+
+
+def column_lineage(model: Model) -> dg.TableColumnLineage:
+    deps: dict[str, list[dg.TableColumnDep]] = {}
+    for c in model.columns:
+        refs = []
+        for ref in c.lineage:
+            dataset, column = ref.split(".", 1)
+            refs.append(dg.TableColumnDep(asset_key=dg.AssetKey(["bronze", dataset]), column_name=column))
+        if refs:
+            deps[c.name] = refs
+    return dg.TableColumnLineage(deps_by_column=deps)
+
+
+def _definition_metadata(model: Model) -> dict[str, Any]:
+    return {
+        "dagster/table_name": model.table,
+        "dagster/column_schema": column_schema(model),
+        "dagster/column_lineage": column_lineage(model),
+        "grain": model.grain,
+        "natural_key": ", ".join(model.key),
+        "load": _KIND_TEXT[model.kind],
+    }
+
+
+def _days_text(days: list) -> str:
+    if not days:
+        return "none"
+    days = sorted(days)
+    return days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(days)} days)"
+
+
+def materialization_metadata(model: Model, result: LoadResult) -> dict[str, Any]:
+    md: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(result.table_rows),
+        "dagster/column_lineage": column_lineage(model),
+        "days_loaded": len(result.days_loaded),
+        "days_loaded_range": _days_text(result.days_loaded),
+        "days_unchanged": result.days_unchanged,
+        "days_removed": len(result.days_removed),
+        "days_failed_checks": len(result.days_failed),
+        "rows_inserted": result.rows_inserted,
+        "rows_deleted": result.rows_deleted,
+        "source_rows_read": result.source_rows,
+        "rebuilt": result.rebuilt,
+        "model_version": result.model_version,
+        "load_seconds": round(result.seconds, 3),
+    }
+    if model.kind == "fact":
+        md["rows_dropped_documented"] = result.rows_dropped
+    if result.days_failed:
+        md["days_failed_range"] = _days_text(result.days_failed)
+    md.update(result.notes)
+    return md
+
+
+def _check_result(model: Model, name: str, result: LoadResult) -> dg.AssetCheckResult:
+    outcome = result.checks[name]
+    md = {k: v for k, v in outcome.metadata.items() if isinstance(v, (int, float, str, bool))}
+    md["summary"] = outcome.description
+    return dg.AssetCheckResult(
+        asset_key=asset_key(model.name),
+        check_name=name,
+        passed=bool(outcome.passed),
+        severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+        description=outcome.description,
+        metadata=md,
+    )
+
+
+def build_silver_asset(model: Model) -> dg.AssetsDefinition:
+    key = asset_key(model.name)
+    check_specs = [
+        dg.AssetCheckSpec(
+            c.name,
+            asset=key,
+            description=c.description + (" Blocking." if c.blocking else ""),
+            blocking=c.blocking,
+            additional_deps=[asset_key(d) for d in c.additional_deps],
+        )
+        for c in CHECKS[model.name]
+    ]
+
+    @dg.asset(
+        key=key,
+        group_name=GROUP,
+        kinds={"duckdb"},
+        owners=OWNERS,
+        pool=POOL,
+        deps=[dg.AssetKey(["bronze", source]) for source in model.sources],
+        description=f"{model.description}\n\nGrain: {model.grain}. Natural key: {', '.join(model.key)}. {_KIND_TEXT[model.kind]}",
+        metadata=_definition_metadata(model),
+        check_specs=check_specs,
+        automation_condition=SILVER_AUTOMATION_CONDITION,
+    )
+    def _silver_asset(context: dg.AssetExecutionContext, config: SilverLoadConfig, duckdb: DuckDBResource, lake: LakeResource):
+        with open_writer(
+            duckdb.database,
+            config=dict(duckdb.connection_config),
+            lock_timeout_seconds=config.lock_timeout_seconds,
+            log=context.log.warning,
+        ) as conn:
+            result = load_model(conn, model, lake.bronze, full_refresh=config.full_refresh, run_id=context.run_id, log=context.log.info)
+        failures = result.blocking_failures
+        if result.committed or not failures:
+            yield dg.MaterializeResult(asset_key=key, metadata=materialization_metadata(model, result))
+        for name in result.checks:
+            yield _check_result(model, name, result)
+        if failures and not result.committed:
+            raise dg.Failure(
+                description=f"{model.table}: blocking check(s) {', '.join(failures)} failed; the load was rolled back "
+                f"and silver keeps its previous state ({_days_text(result.days_failed)} stay pending).",
+                metadata={"days_failed": _days_text(result.days_failed)},
+            )
+
+    return _silver_asset
+
+
+SILVER_ASSETS: list[dg.AssetsDefinition] = [build_silver_asset(m) for m in MODELS.values()]

@@ -1,0 +1,80 @@
+"""How silver refreshes on its own after bronze lands.
+
+**Mechanism: an automation condition** on every silver asset, evaluated by ``silver_automation_sensor`` (an
+``AutomationConditionSensorDefinition``, RUNNING by default; the Dagster daemon must run, as it does under
+``dagster dev``)::
+
+    any_deps_updated().since_last_handled() & ~any_deps_in_progress() & ~in_progress()
+
+i.e. "a bronze parent got a new materialization (any partition, including every day of a range backfill)
+since silver last ran or was requested, no bronze parent is being written right now, and this silver asset
+is not already running". The run it starts loads every new or changed day at once (the ledger decides).
+
+Why not ``AutomationCondition.eager()``: silver is unpartitioned and its parents are daily-partitioned, so
+a silver asset depends on *every* bronze day since the partitions' start; eager's ``~any_deps_missing()``
+is then true only when no day of that range is missing, which a partial backfill never achieves: eager
+would never fire. (``polymarket_assets_tests/silver/test_automation.py`` shows both.)
+
+**Bronze written outside Dagster** (files copied in, a script) emits no materialization, so the condition
+cannot see it. ``silver_bronze_files_sensor`` (STOPPED by default) covers that case: every minute it
+fingerprints the bronze day partitions on disk (file stats only) and requests the silver assets whose
+sources changed. Turn it on only if you write bronze outside Dagster; with both on, a Dagster-written
+partition may trigger two runs, the second of which finds nothing to do.
+"""
+
+import hashlib
+import json
+
+import dagster as dg
+
+from polymarket_assets.resources import LakeResource
+from polymarket_assets.silver.ledger import scan_partitions
+from polymarket_assets.silver.models import MODELS
+
+SILVER_PREFIX = "silver"
+
+SILVER_AUTOMATION_CONDITION = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("bronze landed since last silver run")
+
+SILVER_KEYS = [dg.AssetKey([SILVER_PREFIX, name]) for name in MODELS]
+
+silver_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "silver_automation_sensor",
+    target=dg.AssetSelection.assets(*SILVER_KEYS),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Evaluates the silver automation condition: refresh silver after a bronze partition lands.",
+)
+
+
+def bronze_state(lake: LakeResource) -> dict[str, str]:
+    """One digest per bronze dataset silver reads, over every day partition's fingerprint."""
+    out = {}
+    for source in sorted({s for m in MODELS.values() for s in m.sources}):
+        digest = hashlib.sha256()
+        for day, part in scan_partitions(lake.bronze / source, source=source).items():
+            digest.update(f"{day}:{part.fingerprint}\n".encode())
+        out[source] = digest.hexdigest()[:16]
+    return out
+
+
+@dg.sensor(
+    name="silver_bronze_files_sensor",
+    asset_selection=dg.AssetSelection.assets(*SILVER_KEYS),
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="For bronze written outside Dagster: refresh the silver tables whose bronze files changed on disk.",
+)
+def silver_bronze_files_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
+    state = bronze_state(lake)
+    previous = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted(s for s, digest in state.items() if previous.get(s) != digest)
+    context.update_cursor(json.dumps(state))
+    if not changed:
+        return dg.SkipReason("bronze unchanged on disk")
+    targets = [dg.AssetKey([SILVER_PREFIX, m.name]) for m in MODELS.values() if set(m.sources) & set(changed)]
+    run_key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+    return dg.RunRequest(run_key=run_key, asset_selection=targets, tags={"silver/trigger": "bronze files: " + ",".join(changed)})
