@@ -40,7 +40,21 @@ USER_AGENT = Setting(
     "User-Agent sent on every request (Cloudflare answers default Python agents with 403).",
 )
 
-SETTINGS: tuple[Setting, ...] = (GAMMA_URL, CLOB_URL, DATA_URL, LIMITLESS_URL, DATA_DIR, DUCKDB_PATH, RATELIMIT_DB, USER_AGENT)
+BRONZE_START_DATE = Setting(
+    "POLYMARKET_BRONZE_START_DATE", "2025-01-01", "First day (UTC, YYYY-MM-DD) of the bronze daily partitions."
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    GAMMA_URL,
+    CLOB_URL,
+    DATA_URL,
+    LIMITLESS_URL,
+    DATA_DIR,
+    DUCKDB_PATH,
+    RATELIMIT_DB,
+    USER_AGENT,
+    BRONZE_START_DATE,
+)
 
 
 def _env(setting: Setting) -> str | None:

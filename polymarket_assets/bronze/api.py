@@ -14,25 +14,6 @@ from typing import Any, Optional
 from polymarket_assets.clients.http import Endpoint, HttpTransport, TransportStats
 
 
-class SafeStats:
-    """``TransportStats`` counters read without ``snapshot()``: in the pinned foundation, ``snapshot()`` calls
-    ``dataclasses.asdict`` on an object holding a ``threading.Lock`` and raises ``TypeError: cannot pickle
-    '_thread.lock'``. Same output shape as ``snapshot()`` / ``since()``."""
-
-    def __init__(self, stats: TransportStats):
-        self.stats = stats
-
-    def snapshot(self) -> dict[str, float]:
-        values = {f.name: getattr(self.stats, f.name) for f in dataclasses.fields(self.stats) if not f.name.startswith("_")}
-        if "limiter_wait_seconds" in values:
-            values["limiter_wait_seconds"] = round(values["limiter_wait_seconds"], 3)
-        return values
-
-    def since(self, before: dict[str, float]) -> dict[str, float]:
-        now = self.snapshot()
-        return {k: (round(v - before.get(k, 0), 3) if isinstance(v, float) else v - before.get(k, 0)) for k, v in now.items()}
-
-
 class RunApi:
     def __init__(self, polymarket_api: Any, timeout: Optional[float] = None):
         self.resource = polymarket_api
@@ -44,9 +25,9 @@ class RunApi:
             self.transport = base
 
     @property
-    def stats(self) -> SafeStats:
+    def stats(self) -> TransportStats:
         """The shared counters (``.snapshot()``, ``.since(before)``) of every request this process made."""
-        return SafeStats(self.transport.stats)
+        return self.transport.stats
 
     def endpoint(self, api: str) -> Endpoint:
         shared = self.resource.endpoint(api)

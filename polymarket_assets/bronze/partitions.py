@@ -13,13 +13,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from polymarket_assets.settings import Setting, SettingError
-
-BRONZE_START_DATE = Setting(
-    "POLYMARKET_BRONZE_START_DATE",
-    "2025-01-01",
-    "First day (UTC, YYYY-MM-DD) of the bronze daily partitions.",
-)
+from polymarket_assets.settings import BRONZE_START_DATE, SettingError
 
 UTC = dt.timezone.utc
 
