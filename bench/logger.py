@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,7 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.020, help="server latency per response, seconds")
     parser.add_argument("--cadence", type=float, default=1.0)
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "logger.json"))
+    parser.add_argument("--keep", action="store_true", help="keep the JSONL written (default: delete it)")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-logger-"))
@@ -164,6 +166,8 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(10)
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -179,3 +179,48 @@ def test_sigterm_flushes_and_exits_within_seconds(server, tmp_path):
     records = read_records(tmp_path / "stream")  # asserts every file ends with a complete line
     assert len(records) == sum(v["snapshots"] for v in final["venues"].values()) > 0
     assert sorted(r["seq"] for r in records) == list(range(1, len(records) + 1))
+
+
+@pytest.mark.slow
+def test_bench_smoke(tmp_path):
+    """bench/logger.py end to end for a few seconds (the 5-minute figures are in the README)."""
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "bench/logger.py", "--duration", "8", "--general-markets", "100", "--limitless", "4", "--out", str(out)],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+    )
+    result = json.loads(out.read_text())
+    assert result["books_per_tick_total"] >= 200, proc.stderr[-2000:]
+    assert result["lost_snapshots"] == 0 and result["seq_contiguous_no_duplicates"]
+    assert result["fetch_to_disk_ms"]["p99"] < 1000
+
+
+def test_limitless_outage_cools_down_without_slowing_polymarket(server, clients, tmp_path):
+    """Real clients + transport against the local server: Limitless answers 500, then hangs."""
+    from polymarket_assets.streaming.clock import Clock
+    from polymarket_assets.streaming.job import OrderbookLoggerConfig, build_logger
+
+    gamma, clob, limitless = clients
+    cfg = OrderbookLoggerConfig(
+        polymarket_top_n=3, cadence_seconds=0.25, cooldown_after_failures=3, cooldown_base_seconds=1.0,
+        backoff_base_seconds=0.25, backoff_max_seconds=0.5, limitless_workers=2, progress_interval_seconds=60,
+        sources=["polymarket_general", "limitless"], shutdown_grace_seconds=0.5,
+    )
+    logger = build_logger(cfg, gamma=gamma, clob=clob, limitless=limitless, stream_dir=tmp_path / "stream",
+                          state_dir=tmp_path / "state", clock=Clock(), run_tag="outage")
+    logger.start()  # discovery sees Limitless healthy
+    server.state.faults["limitless"] = "500"
+    time.sleep(2.0)
+    server.state.hang_seconds = 1.5
+    server.state.faults["limitless"] = "hang"
+    time.sleep(2.0)
+    summary = logger.run(0)  # stop now
+    lim, poly = summary["venues"]["limitless"], summary["venues"]["polymarket"]
+    assert lim["request_errors"] >= 3 and lim["cooldowns"] >= 1 and lim["cooldown_skips"] > 0 and lim["backoffs"] > 0
+    assert "ApiHttpError" in summary["last_errors"]["limitless"] or "ApiUnreachableError" in summary["last_errors"]["limitless"]
+    # Polymarket: every tick polled all 6 instruments, none failed, none skipped
+    assert poly["request_errors"] == 0 and poly["backoff_skips"] == 0 and poly["inflight_skips"] == 0
+    ticks = summary["totals"]["cycles"]
+    assert poly["snapshots"] >= 6 * (ticks - 1) and ticks >= 14
+    assert summary["clean_shutdown"] and summary["shutdown_seconds"] < 3
