@@ -42,8 +42,8 @@ import hashlib
 import heapq
 import json
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -93,17 +93,10 @@ class TradeStream:
         self.step = DAY / self.per_day
         bases = int((self.t1 - self.t0) // self.step) if self.t1 > self.t0 else 0
         self.bases = bases
-        # j → base index: every 7th fill (j % 7 == 3) repeats the previous fill.
-        count = 0
-        # number of j whose base < bases: invert base(j) = j - dups(j)
-        while True:
-            j = count
-            if self.base(j) >= bases:
-                break
-            count += 1
-            if count > 50_000_000:
-                raise RuntimeError("stream too long")
-        self.count = count
+        # j → base index: every 7th fill (j % 7 == 3) repeats the previous one; the repeats' bases are 2, 8,
+        # 14, ... so ``bases`` distinct fills come with (bases + 3) // 6 repeats.
+        self.count = bases + ((bases + 3) // 6 if bases > 2 else 0)
+        assert self.count == 0 or (self.base(self.count - 1) == bases - 1 and self.base(self.count) >= bases)
         self.tokens = json.loads(self.market["clobTokenIds"])
         self.outcomes = json.loads(self.market["outcomes"])
 
@@ -154,12 +147,15 @@ class TradesWorld:
         now: dt.datetime | None = None,
         default_trade_limit: int = 100,
         seed: str = "w",
+        busy_every: int | None = 3,
     ):
+        """``busy_every``: every n-th market trades twice as often (None: every market at ``trades_per_day``)."""
         self.days = sorted(days)
         self.first, self.last = self.days[0], self.days[-1]
         self.now = now or midnight(self.last) + dt.timedelta(days=2, hours=5)
         self.default_trade_limit = default_trade_limit
         self.trades_per_day = trades_per_day
+        self.busy_every = busy_every
         self.trade_templates = real("data_api", TRADE_TEMPLATES_FILE)
         self.price_template = real("data_api", PRICE_TEMPLATE_FILE)
         self.markets: list[dict[str, Any]] = []
@@ -223,7 +219,8 @@ class TradesWorld:
         t1 = min(close or self.now, self.now)
         if market.get("closed") and close is None:
             t1 = min(_parse(market.get("endDate")) or self.now, self.now)
-        per_day = max(1, self.trades_per_day * (2 if index % 3 == 0 else 1))
+        busy = self.busy_every is not None and index % self.busy_every == 0
+        per_day = max(1, self.trades_per_day * (2 if busy else 1))
         return TradeStream(market["conditionId"], market, int(t0.timestamp()), int(t1.timestamp()), per_day, index % 5 == 0, self.trade_templates)
 
     # -- expectations for tests ----------------------------------------------------------------------
@@ -241,6 +238,22 @@ class TradesWorld:
                 if ts < hi:
                     out.append(stream.trade(j))
         return out
+
+    def count_on(self, day: dt.date) -> int:
+        """How many trades the world holds for ``day`` (without building them)."""
+        lo, hi = midnight(day).timestamp(), (midnight(day) + dt.timedelta(days=1)).timestamp()
+
+        def first_below(stream: TradeStream, bound: float) -> int:  # first j with ts(j) < bound (ts non-increasing)
+            a, b = 0, stream.count
+            while a < b:
+                mid = (a + b) // 2
+                if stream.ts(mid) < bound:
+                    b = mid
+                else:
+                    a = mid + 1
+            return a
+
+        return sum(first_below(s, lo) - first_below(s, hi) for s in self.streams.values())
 
     def market(self, market_id: str) -> dict[str, Any]:
         return next(m for m in self.markets if m["id"] == market_id)
