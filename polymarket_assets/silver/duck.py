@@ -26,6 +26,7 @@ import pyarrow as pa
 from filelock import FileLock, Timeout
 
 DEFAULT_LOCK_TIMEOUT_S = 120.0
+RESERVED_CATALOG_NAMES = {"silver", "silver_meta"}
 WRITER_QUEUE_TIMEOUT_S = 6 * 3600.0
 
 
@@ -50,6 +51,12 @@ def open_writer(
     """The one read-write connection of this process to ``database`` (see the module docstring)."""
     path = Path(database)
     in_memory = str(database) == ":memory:"
+    if not in_memory and path.stem.lower() in RESERVED_CATALOG_NAMES:
+        raise ValueError(
+            f"DuckDB names a database after its file, so {path.name!r} would be a catalog called {path.stem!r}, "
+            f"which makes the schema of the same name ambiguous in every query. Name the file differently "
+            f"(the default is polymarket.duckdb; setting POLYMARKET_DUCKDB_PATH)."
+        )
     lock: FileLock | contextlib.AbstractContextManager[Any]
     if in_memory:
         lock = contextlib.nullcontext()

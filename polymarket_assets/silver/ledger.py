@@ -3,7 +3,7 @@
 Small API (no Dagster import, usable by any DuckDB loader, e.g. the order-book facts):
 
 * :func:`scan_partitions` lists ``<dataset dir>/dt=YYYY-MM-DD/*.parquet`` and fingerprints each day from the
-  files on disk (sorted ``(file name, size, mtime_ns)``), so a partition rewritten by *anything* (a Dagster
+  files on disk (sorted ``(file name, size, mtime_ns, inode)``), so a partition rewritten by *anything* (a Dagster
   run, a range backfill committing many days in one run, a manual copy) is seen as changed;
 * :class:`LoadLedger` keeps one row per ``(target table, source dataset, dt)`` in the DuckDB table
   ``silver_meta.load_ledger`` and answers :meth:`LoadLedger.plan`: the days that are new or changed (to load),
@@ -45,6 +45,7 @@ class FileStat:
     name: str
     size: int
     mtime_ns: int
+    inode: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,15 @@ class Partition:
 
 
 def fingerprint(files: Iterable[FileStat]) -> str:
-    """sha256 over the sorted ``(name, size, mtime_ns)`` of a partition's files (stat only, no reads)."""
+    """sha256 over the sorted ``(name, size, mtime_ns, inode)`` of a partition's files (stat only, no reads).
+
+    The inode makes an atomic replace (write a temp file, ``os.replace`` it over the partition, as bronze
+    does) a change even when size and mtime happen to match; copying the lake elsewhere changes inodes and
+    so reloads everything once (conservative, never wrong).
+    """
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda s: s.name):
-        digest.update(f"{f.name}\0{f.size}\0{f.mtime_ns}\n".encode())
+        digest.update(f"{f.name}\0{f.size}\0{f.mtime_ns}\0{f.inode}\n".encode())
     return digest.hexdigest()
 
 
@@ -108,7 +114,7 @@ def scan_partitions(dataset_dir: str | os.PathLike[str], suffix: str = ".parquet
                 st = child.stat()
             except FileNotFoundError:
                 continue
-            stats.append(FileStat(child.name, st.st_size, st.st_mtime_ns))
+            stats.append(FileStat(child.name, st.st_size, st.st_mtime_ns, st.st_ino))
         if stats:
             stats.sort(key=lambda s: s.name)
             found[day] = Partition(name, day, Path(entry.path), tuple(stats), fingerprint(stats))
@@ -138,7 +144,7 @@ CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
     target        VARCHAR NOT NULL,   -- silver table name, e.g. 'trade_fact'
     source        VARCHAR NOT NULL,   -- bronze dataset, e.g. 'trades'
     dt            DATE    NOT NULL,   -- the bronze day partition
-    fingerprint   VARCHAR NOT NULL,   -- sha256 of sorted (file name, size, mtime_ns)
+    fingerprint   VARCHAR NOT NULL,   -- sha256 of sorted (file name, size, mtime_ns, inode)
     model_version VARCHAR NOT NULL,   -- version of the target's SQL that loaded it
     file_count    INTEGER NOT NULL,
     source_bytes  BIGINT  NOT NULL,

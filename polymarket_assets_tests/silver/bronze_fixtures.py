@@ -1,0 +1,253 @@
+"""Small bronze lakes for the silver tests, written with the exact contract schemas.
+
+Every id and value comes from a real captured body in ``polymarket_assets_tests/fixtures/real`` (Gamma
+event 30829 "Democratic Presidential Nominee 2028" with two of its markets, two more Gamma markets, the
+``/tags`` page, the v2 trades/leaderboard/prices-history samples). Trades on the known markets reuse their
+real token/condition ids. The expected silver contents are spelled out in ``EXPECTED``.
+
+Layout (``<root>/bronze/<dataset>/dt=YYYY-MM-DD/part-0.parquet``):
+
+* gamma_events      dt=2025-07-11: event 30829
+* gamma_categories  5 'tag' rows on their creation days + 7 'event_tag' rows for event 30829 on 2025-07-11
+* markets           dt=2025-07-11: 559657, 559659 · dt=2026-02-27: 1460332 · dt=2026-07-23: 3047949
+* market_tokens     the 8 outcome tokens of those markets, same days
+* trades            dt=2026-09-08: the 2 real v2 trades (markets not in bronze/markets → orphans) + 3 on
+                    559657/559659 · dt=2026-09-09: 2 on 559659  → 7 trades
+* prices            dt=2026-09-07: the 2 real v2 points, on 559659's Yes token
+* leaderboard       dt=2026-09-08: the 2 real rows (day / PNL / overall)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from polymarket_assets.bronze.schemas import SCHEMAS
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+UTC = dt.timezone.utc
+FETCHED = dt.datetime(2026, 9, 10, 6, 0, tzinfo=UTC)
+
+
+def _load(rel: str) -> Any:
+    return json.loads((REAL / rel).read_text())
+
+
+def ts(value: str | int | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return dt.datetime.fromtimestamp(value, UTC)
+    text = value.replace(" ", "T").replace("+00", "+00:00") if "+00" in value and "+00:" not in value else value
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
+
+
+def full_row(dataset: str, **values: Any) -> dict[str, Any]:
+    schema = SCHEMAS[dataset]
+    row = {f.name: None for f in schema}
+    if "raw_json" in row:
+        row["raw_json"] = "{}"
+    if "fetched_at" in row:
+        row["fetched_at"] = FETCHED
+    unknown = set(values) - set(row)
+    if unknown:
+        raise KeyError(f"{dataset} has no column(s) {sorted(unknown)}")
+    row.update(values)
+    return row
+
+
+def write_partition(root: Path, dataset: str, day: str | dt.date, rows: list[dict[str, Any]]) -> Path:
+    """Write (or atomically replace) one bronze day partition; its fingerprint always changes."""
+    day = day if isinstance(day, str) else day.isoformat()
+    directory = Path(root) / "bronze" / dataset / f"dt={day}"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "part-0.parquet"
+    table = pa.Table.from_pylist([full_row(dataset, **r) for r in rows], schema=SCHEMAS[dataset])
+    tmp = directory.parent / f".dt={day}.tmp"
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+# -- rows from the real bodies ---------------------------------------------------------------------
+
+EVENT = _load("gamma/events_by_slug_democratic_nominee_2028.json")[0]
+TAGS = _load("gamma/tags_page.json")
+TRADES = _load("data_api/v2_trades_data_array.json")
+BOARD = _load("data_api/v2_leaderboard_data_array.json")
+POINTS = _load("data_api/v2_prices_history_data_array.json")
+MARKET_BTC = _load("gamma/market_btc_updown_5m_1784850900_resolved_up.json")
+MARKET_KATANA = _load("gamma/market_closed_binary_accepting_false.json")
+SMITH, WHITMER = EVENT["markets"]
+
+
+def event_row(event: dict[str, Any] = EVENT, **override: Any) -> dict[str, Any]:
+    row = dict(
+        event_id=event["id"], slug=event["slug"], ticker=event["ticker"], title=event["title"],
+        description=event.get("description"), start_date=ts(event["startDate"]), end_date=ts(event["endDate"]),
+        created_at=ts(event["createdAt"]), updated_at=ts(event["updatedAt"]), active=event["active"],
+        closed=event["closed"], archived=event["archived"], neg_risk=event["negRisk"], volume=dec(event["volume"]),
+        liquidity=dec(event["liquidity"]), open_interest=dec(event["openInterest"]), volume_24hr=event["volume24hr"],
+        tag_ids=[t["id"] for t in event["tags"]], tag_slugs=[t["slug"] for t in event["tags"]],
+        market_ids=[m["id"] for m in event["markets"]], raw_json=json.dumps({"id": event["id"]}),
+    )
+    row.update(override)
+    return row
+
+
+def tag_row(tag: dict[str, Any], record_type: str = "tag", event_id: str | None = None, **override: Any) -> dict[str, Any]:
+    row = dict(
+        record_type=record_type, tag_id=tag["id"], label=tag["label"], slug=tag["slug"], force_show=tag.get("forceShow"),
+        created_at=ts(tag.get("createdAt")), updated_at=ts(tag.get("updatedAt")), event_id=event_id,
+        raw_json=json.dumps(tag, separators=(",", ":")),
+    )
+    row.update(override)
+    return row
+
+
+def market_row(m: dict[str, Any], event_id: str | None = None, **override: Any) -> dict[str, Any]:
+    prices = [dec(p) for p in json.loads(m["outcomePrices"])]
+    row = dict(
+        market_id=m["id"], condition_id=m["conditionId"], question_id=m.get("questionID"), slug=m["slug"],
+        question=m["question"], description=m.get("description"), event_id=event_id,
+        event_slug=EVENT["slug"] if event_id == EVENT["id"] else None, outcomes=json.loads(m["outcomes"]),
+        outcome_prices=prices, clob_token_ids=json.loads(m["clobTokenIds"]), start_date=ts(m.get("startDate")),
+        end_date=ts(m.get("endDate")), created_at=ts(m.get("createdAt")), updated_at=ts(m.get("updatedAt")),
+        closed_time=ts(m.get("closedTime")), active=m.get("active"), closed=m.get("closed"), archived=m.get("archived"),
+        accepting_orders=m.get("acceptingOrders"), enable_order_book=m.get("enableOrderBook"), neg_risk=m.get("negRisk"),
+        neg_risk_market_id=m.get("negRiskMarketID"), volume=dec(m.get("volume")), liquidity=dec(m.get("liquidity")),
+        volume_24hr=m.get("volume24hr"), best_bid=dec(m.get("bestBid")), best_ask=dec(m.get("bestAsk")),
+        last_trade_price=dec(m.get("lastTradePrice")), tick_size=dec(m.get("orderPriceMinTickSize")),
+        min_order_size=dec(m.get("orderMinSize")), uma_resolution_status=m.get("umaResolutionStatus"),
+        raw_json=json.dumps({"id": m["id"]}),
+    )
+    row.update(override)
+    return row
+
+
+def token_rows(m: dict[str, Any], **override: Any) -> list[dict[str, Any]]:
+    outcomes, tokens, prices = json.loads(m["outcomes"]), json.loads(m["clobTokenIds"]), json.loads(m["outcomePrices"])
+    rows = []
+    for i, (outcome, token, price) in enumerate(zip(outcomes, tokens, prices)):
+        row = dict(token_id=token, condition_id=m["conditionId"], market_id=m["id"], outcome=outcome, outcome_index=i,
+                   price=dec(price), winner=None)
+        row.update(override)
+        rows.append(row)
+    return rows
+
+
+def trade_key(t: dict[str, Any], ordinal: int = 0) -> str:
+    parts = [t["transaction_hash"], t["condition_id"], t["token_id"], t["proxy_wallet"], t["side"], str(t["price"]),
+             str(t["size"]), str(t["timestamp"]), str(ordinal)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def trade_row(t: dict[str, Any], **override: Any) -> dict[str, Any]:
+    row = dict(
+        trade_key=trade_key(t), transaction_hash=t["transaction_hash"], condition_id=t["condition_id"],
+        token_id=t["token_id"], proxy_wallet=t["proxy_wallet"], side=t["side"], price=dec(t["price"]),
+        size=dec(t["size"]), usdc_size=None, ts=ts(t["timestamp"]), outcome=t.get("outcome"),
+        outcome_index=t.get("outcome_index"), market_slug=t.get("slug"), event_slug=t.get("event_slug"),
+        title=t.get("title"), trader_name=t.get("name"), trader_pseudonym=t.get("pseudonym"),
+        raw_json=json.dumps(t, separators=(",", ":")),
+    )
+    row.update(override)
+    return row
+
+
+def synthetic_trade(market: dict[str, Any], outcome_index: int, wallet: str, side: str, price: str, size: str,
+                    timestamp: int, tx: str, name: str | None = None) -> dict[str, Any]:
+    """A trade on a known market with its real ids (the v2 shape, as bronze would get it)."""
+    return {
+        "proxy_wallet": wallet, "side": side, "token_id": json.loads(market["clobTokenIds"])[outcome_index],
+        "condition_id": market["conditionId"], "size": size, "price": price, "timestamp": timestamp,
+        "title": market["question"], "slug": market["slug"], "event_slug": EVENT["slug"],
+        "outcome": json.loads(market["outcomes"])[outcome_index], "outcome_index": outcome_index, "name": name,
+        "pseudonym": None, "transaction_hash": tx,
+    }
+
+
+# wallets of the leaderboard sample trade too, with mixed case on the wire (silver lower-cases)
+W_NOPRAJSK = BOARD[0]["user_id"]
+W_BREAK = BOARD[1]["user_id"]
+TX = ["0x" + hashlib.sha256(f"tx{i}".encode()).hexdigest() for i in range(10)]
+DAY1_SYNTHETIC = [
+    synthetic_trade(SMITH, 0, W_NOPRAJSK.upper().replace("0X", "0x"), "BUY", "0.011", "100", 1788890000, TX[0], "Noprajsk"),
+    synthetic_trade(SMITH, 1, W_BREAK, "SELL", "0.989", "50.5", 1788891000, TX[1]),
+    synthetic_trade(WHITMER, 0, W_NOPRAJSK, "BUY", "0.015", "200", 1788892000, TX[2]),
+]
+DAY2_SYNTHETIC = [
+    synthetic_trade(WHITMER, 0, W_BREAK, "SELL", "0.014", "10", 1788940800 + 3600, TX[3], "BreakTheBank"),
+    synthetic_trade(WHITMER, 1, W_NOPRAJSK, "BUY", "0.986", "3", 1788940800 + 7200, TX[4]),
+]
+DAY1, DAY2 = "2026-09-08", "2026-09-09"
+
+
+def trades_day1() -> list[dict[str, Any]]:
+    return [trade_row(t) for t in TRADES] + [trade_row(t) for t in DAY1_SYNTHETIC]
+
+
+def trades_day2() -> list[dict[str, Any]]:
+    return [trade_row(t) for t in DAY2_SYNTHETIC]
+
+
+def board_rows(snapshot_at: dt.datetime = dt.datetime(2026, 9, 8, 12, 0, tzinfo=UTC), **override: Any) -> list[dict[str, Any]]:
+    rows = []
+    for b in BOARD:
+        row = dict(snapshot_at=snapshot_at, time_period="day", sort_by="PNL", category="overall", rank=b["rank"],
+                   user_id=b["user_id"], user_name=b["user_name"], x_username=b["x_username"], verified=b["verified"],
+                   pnl=b["pnl"], volume=b["volume"], raw_json=json.dumps(b, separators=(",", ":")))
+        row.update(override)
+        rows.append(row)
+    return rows
+
+
+def price_rows(token: str | None = None) -> list[dict[str, Any]]:
+    token = token or json.loads(WHITMER["clobTokenIds"])[0]
+    return [dict(token_id=token, condition_id=WHITMER["conditionId"], ts=ts(p["timestamp"]), price=dec(p["price"]),
+                 resolution_seconds=p["resolution_seconds"], source="data:/v2/prices-history") for p in POINTS]
+
+
+def write_lake(root: Path) -> Path:
+    """The whole fixture lake under ``root`` (the LakeResource data_dir). Returns ``root``."""
+    root = Path(root)
+    write_partition(root, "gamma_events", "2025-07-11", [event_row()])
+    for tag in TAGS:
+        write_partition(root, "gamma_categories", ts(tag["createdAt"]).date(), [tag_row(tag)])
+    write_partition(root, "gamma_categories", "2025-07-11", [tag_row(t, "event_tag", EVENT["id"]) for t in EVENT["tags"]])
+    write_partition(root, "markets", "2025-07-11", [market_row(SMITH, EVENT["id"]), market_row(WHITMER, EVENT["id"])])
+    write_partition(root, "markets", "2026-02-27", [market_row(MARKET_KATANA)])
+    write_partition(root, "markets", "2026-07-23", [market_row(MARKET_BTC)])
+    write_partition(root, "market_tokens", "2025-07-11", token_rows(SMITH) + token_rows(WHITMER))
+    write_partition(root, "market_tokens", "2026-02-27", token_rows(MARKET_KATANA))
+    write_partition(root, "market_tokens", "2026-07-23", token_rows(MARKET_BTC))
+    write_partition(root, "trades", DAY1, trades_day1())
+    write_partition(root, "trades", DAY2, trades_day2())
+    write_partition(root, "prices", "2026-09-07", price_rows())
+    write_partition(root, "leaderboard", DAY1, board_rows())
+    return root
+
+
+EXPECTED_ROWS = {
+    "event_dim": 1,
+    "category_dim": 12,  # 5 from /tags + 7 tags of event 30829
+    "event_category": 7,
+    "market_dim": 4,
+    "market_token_dim": 8,
+    "trader_dim": 4,  # the 2 real takers + the 2 leaderboard wallets (who also trade)
+    "trade_fact": 7,
+    "price_history_fact": 2,
+    "leaderboard_fact": 2,
+}
