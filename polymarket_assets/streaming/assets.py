@@ -329,3 +329,25 @@ def bronze_orderbook_snapshots(context: dg.AssetExecutionContext, lake: LakeReso
         metadata["path"] = dg.MetadataValue.path(str(last_path))
         metadata["preview"] = dg.MetadataValue.md(_preview(last_path))
     return dg.MaterializeResult(metadata=metadata)
+
+
+orderbook_compaction_job = dg.define_asset_job(
+    "orderbook_compaction_job",
+    selection=dg.AssetSelection.assets(bronze_orderbook_snapshots),
+    description="Compact one day of order-book JSONL into bronze/orderbook_snapshots.",
+)
+
+
+@dg.schedule(
+    name="orderbook_compaction_schedule",
+    cron_schedule="20 0 * * *",
+    execution_timezone="UTC",
+    job=orderbook_compaction_job,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="At 00:20 UTC, compact yesterday's order-book JSONL (the logger has rotated past it) into bronze.",
+)
+def orderbook_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    import datetime as dt
+
+    day = (context.scheduled_execution_time.astimezone(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
+    return dg.RunRequest(run_key=f"orderbook-compaction-{day}", partition_key=day)

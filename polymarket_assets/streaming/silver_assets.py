@@ -11,6 +11,11 @@ Both are unpartitioned tables loaded day by day. Which days to (re)load comes fr
 days cost nothing; a day removed from bronze is removed here. Each day is replaced in ONE transaction
 (DELETE the day, INSERT … SELECT from Parquet, record the ledger row), so a re-run is idempotent and a
 failure leaves the previous state.
+
+Conventions shared with the silver layer: connections come from ``silver.duck.open_writer`` (the one
+read-write connection, queued behind ``<db>.writer.lock``, ``TimeZone = 'UTC'`` so minutes and days are UTC),
+``pool="duckdb"``, and the silver automation condition (refresh after a bronze partition lands), evaluated
+by this layer's own ``orderbook_silver_automation_sensor`` (the silver layer's sensor targets its own models).
 """
 
 import datetime as dt
@@ -22,6 +27,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource
+from polymarket_assets.silver.automation import SILVER_AUTOMATION_CONDITION
+from polymarket_assets.silver.duck import open_writer
 from polymarket_assets.silver.ledger import LoadLedger, Partition, scan_partitions
 from polymarket_assets.streaming.assets import ASSET_NAME as BRONZE_NAME
 
@@ -277,7 +284,12 @@ _SILVER = {
     "kinds": {"duckdb"},
     "owners": ["team:data-platform"],
     "pool": "duckdb",
+    "automation_condition": SILVER_AUTOMATION_CONDITION,
 }
+
+
+def _writer(duckdb: DuckDBResource, context: dg.AssetExecutionContext):
+    return open_writer(duckdb.database, config=dict(duckdb.connection_config or {}), log=context.log.warning)
 
 
 @dg.asset(
@@ -288,7 +300,7 @@ _SILVER = {
     **_SILVER,
 )
 def orderbook_snapshot_fact(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lake: LakeResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
+    with _writer(duckdb, context) as conn:
         result = load_fact(conn, lake.bronze, run_id=context.run_id)
         context.log.info(f"{SCHEMA}.{FACT}: loaded {result['loaded']}, removed {result['removed']}, {result['unchanged']} days unchanged")
         md = _metadata(
@@ -306,7 +318,7 @@ def orderbook_snapshot_fact(context: dg.AssetExecutionContext, duckdb: DuckDBRes
     **_SILVER,
 )
 def orderbook_top_of_book_1m(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
+    with _writer(duckdb, context) as conn:
         result = load_top_of_book(conn, run_id=context.run_id)
         context.log.info(f"{SCHEMA}.{TOB}: loaded {result['loaded']}, removed {result['removed']}, {result['unchanged']} days unchanged")
         md = _metadata(
@@ -317,3 +329,11 @@ def orderbook_top_of_book_1m(context: dg.AssetExecutionContext, duckdb: DuckDBRe
 
 
 silver_orderbook_assets = [orderbook_snapshot_fact, orderbook_top_of_book_1m]
+
+orderbook_silver_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "orderbook_silver_automation_sensor",
+    target=dg.AssetSelection.assets(*silver_orderbook_assets),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Evaluates the silver automation condition for the order-book facts: refresh after bronze/orderbook_snapshots lands.",
+)

@@ -123,5 +123,17 @@ def test_definitions_wire_job_sensor_and_assets(tmp_path):
     assert sensor.job_name == JOB_NAME
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED and sensor.minimum_interval_seconds == 30
     assert bound.resolve_job_def(JOB_NAME).executor_def.name == "in_process"
+    assert bound.resolve_schedule_def("orderbook_compaction_schedule").job_name == "orderbook_compaction_job"
+    assert bound.resolve_sensor_def("orderbook_silver_automation_sensor") is not None
     keys = {k.to_user_string() for k in bound.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"bronze/orderbook_snapshots", "silver/orderbook_snapshot_fact", "silver/orderbook_top_of_book_1m"}
+
+
+def test_compaction_schedule_targets_yesterday():
+    import datetime as dt
+
+    from polymarket_assets.streaming.assets import orderbook_compaction_schedule
+
+    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 1, 2, 0, 20, tzinfo=dt.timezone.utc))
+    request = orderbook_compaction_schedule(ctx)
+    assert request.partition_key == "2026-01-01" and request.run_key == "orderbook-compaction-2026-01-01"
