@@ -39,8 +39,15 @@ def test_single_process_throughput_under_a_small_budget(tmp_path: Path) -> None:
         granted.append(time.monotonic())
     assert waits[:LIMIT] == [0.0] * LIMIT  # a fresh budget admits a full window at once
     assert waits[LIMIT] > WINDOW / 2  # ... then the next permit waits for the first to leave the window
+    # The log itself never holds more than LIMIT permits in a window lengthened by the margin ...
+    bucket = limiter._slot("t").bucket
+    with bucket.lock:
+        stored = [row[0] for row in bucket.conn.execute(f"SELECT item_timestamp FROM '{bucket.table}' ORDER BY 1")]
+    assert len(stored) == 2 * LIMIT
+    assert min(stored[i + LIMIT] - stored[i] for i in range(LIMIT)) > WINDOW * 1000 + SAFETY_MS
+    # ... so, as the caller sees its grants (scheduling noise included), never more than LIMIT in a window.
     gaps = [granted[i + LIMIT] - granted[i] for i in range(len(granted) - LIMIT)]
-    assert min(gaps) >= WINDOW + SAFETY_MS / 1000 - 0.005  # never more than LIMIT in a (lengthened) window
+    assert min(gaps) > WINDOW
     assert max_in_window(granted, WINDOW) <= LIMIT
     assert budget_utilisation(granted, LIMIT, WINDOW) >= 0.9
     totals = limiter.wait_totals()["t"]
