@@ -47,3 +47,15 @@ def test_user_agent_is_explicit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("POLYMARKET_USER_AGENT", raising=False)
     assert settings.user_agent().startswith("polymarket-assets/")
     assert "python" not in settings.user_agent().lower()
+
+
+def test_readme_lists_every_setting_and_budget() -> None:
+    from pathlib import Path
+
+    from polymarket_assets.clients.budgets import DEFAULT_BUDGETS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for setting in settings.SETTINGS:
+        assert f"`{setting.env}`" in readme, setting.env
+    for budget in DEFAULT_BUDGETS.values():
+        assert f"| `{budget.name}` | {budget.limit} / {budget.window_seconds:g} s |" in readme, budget.name
