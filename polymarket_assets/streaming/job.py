@@ -196,6 +196,17 @@ def _warn_if_over_budget(api: PolymarketApiResource, cfg: OrderbookLoggerConfig,
         )
 
 
+def progress_text(report: dict[str, Any]) -> str:
+    """``polymarket 202.0/s, limitless 8.0/s; errors 0, backoffs 0, cooldowns 0; p99 162 ms``"""
+    venues = report.get("venues") or {}
+    rates = ", ".join(f"{v} {c['snapshots_per_second']}/s" for v, c in sorted(venues.items())) or "no snapshots yet"
+    errors = sum(c["request_errors"] + c["book_errors"] for c in venues.values())
+    backoffs = sum(c["backoffs"] for c in venues.values())
+    cooldowns = sum(c["cooldowns"] for c in venues.values())
+    p99 = (report.get("fetch_to_disk_ms") or {}).get("p99")
+    return f"{rates}; errors {errors}, backoffs {backoffs}, cooldowns {cooldowns}; p99 {p99} ms"
+
+
 def _metadata(summary: dict[str, Any]) -> dict[str, Any]:
     md: dict[str, Any] = {
         "run_tag": summary.get("run_tag"),
@@ -235,6 +246,15 @@ def orderbook_logger_op(
 ):
     log = context.log
     transport = hot_transport(polymarket_api, config, logging.getLogger(__name__))
+
+    def publish_progress(report: dict[str, Any]) -> None:
+        """Live progress on the run itself (run tags show in the UI's run list and run page while it runs)."""
+        tags = {
+            "orderbook_logger/progress": progress_text(report),
+            "orderbook_logger/heartbeat": str(report.get("at")),
+        }
+        context.instance.add_run_tags(context.run_id, tags)
+
     gamma, clob, limitless = clients_for(polymarket_api, transport)
     logger = build_logger(
         config,
@@ -246,6 +266,7 @@ def orderbook_logger_op(
         clock=CLOCK_FACTORY(),
         log=log,  # type: ignore[arg-type]
         run_tag=context.run_id.split("-")[0],
+        on_progress=publish_progress,
     )
     try:
         logger.start()  # first discovery pass, then the threads

@@ -50,9 +50,11 @@ def logged(server, tmp_path_factory, monkeypatch):
     data_dir = tmp_path_factory.mktemp("lake")
     monkeypatch.setattr(job_module, "CLOCK_FACTORY", lambda: FakeClock(BOUNDARY - 3.0))
     config = {"duration_minutes": 7 / 60, "polymarket_top_n": 3, "progress_interval_seconds": 2, "btc15m_lead_seconds": 60}
+    instance = dg.DagsterInstance.ephemeral()
     result = orderbook_logger_job.execute_in_process(
-        run_config={"ops": {"orderbook_logger": {"config": config}}}, resources=resources(server.url, data_dir)
+        run_config={"ops": {"orderbook_logger": {"config": config}}}, resources=resources(server.url, data_dir), instance=instance
     )
+    result.test_instance = instance
     return result, data_dir
 
 
@@ -67,6 +69,11 @@ def test_rollover_loses_no_poll_and_no_snapshot(logged):
     out_md = [e for e in result.all_node_events if e.event_type_value == "STEP_OUTPUT"][0].event_specific_data.metadata
     assert out_md["polymarket_snapshots"].value + out_md["limitless_snapshots"].value == len(records)
     assert out_md["clean_shutdown"].value is True and md is not None
+    assert out_md["polymarket_snapshots_per_second"].value > 5 and out_md["fetch_to_disk_p99_ms"].value < 1000
+    # live progress was published on the run while it ran (every progress_interval_seconds)
+    tags = result.test_instance.get_run_by_id(result.run_id).tags
+    assert "polymarket" in tags["orderbook_logger/progress"] and "p99" in tags["orderbook_logger/progress"]
+    assert tags["orderbook_logger/heartbeat"].startswith("2025-12-31T17:1")
     # --- every poll cycle polled every active instrument (3 general x 2 + 3 Limitless + 2 BTC)
     by_cycle = collections.defaultdict(list)
     for r in records:

@@ -7,15 +7,24 @@ from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteRepos
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.utils import make_new_run_id
 
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from polymarket_assets.resources import LakeResource
 from polymarket_assets.streaming.definitions import defs
 from polymarket_assets.streaming.job import JOB_NAME
 from polymarket_assets.streaming.sensor import ALIVE, orderbook_logger_sensor
 
 S = dg.DagsterRunStatus
+STATE_ROOT = Path(tempfile.mkdtemp(prefix="sensor-lake-"))
 
 
-def tick(instance, cursor):
-    return orderbook_logger_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+def tick(instance, cursor, lake=None):
+    lake = lake or LakeResource(data_dir=str(STATE_ROOT))
+    return orderbook_logger_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources={"lake": lake}))
 
 
 def add_run(instance, status, tags=None, job_name=JOB_NAME):
@@ -137,3 +146,22 @@ def test_compaction_schedule_targets_yesterday():
     ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 1, 2, 0, 20, tzinfo=dt.timezone.utc))
     request = orderbook_compaction_schedule(ctx)
     assert request.partition_key == "2026-01-01" and request.run_key == "orderbook-compaction-2026-01-01"
+
+
+def test_dead_worker_without_heartbeat_is_terminated_then_replaced(instance, tmp_path):
+    """A STARTED run whose worker died (stale heartbeat) is sent to CANCELING; once finished, a fresh run follows."""
+    lake = LakeResource(data_dir=str(tmp_path))
+    first = tick(instance, None, lake)
+    run = launch(instance, first)
+    stats = lake.state / "orderbook_logger.stats.json"
+    stats.write_text(json.dumps({"run_tag": run.run_id.split("-")[0]}))
+    assert "is STARTED" in tick(instance, first.cursor, lake).skip_message  # fresh heartbeat: alive
+    old = time.time() - 600
+    os.utime(stats, (old, old))
+    stale = tick(instance, first.cursor, lake)
+    assert isinstance(stale, dg.SkipReason) and "no heartbeat" in stale.skip_message
+    assert instance.get_run_by_id(run.run_id).status == S.CANCELING  # never two: still alive until finished
+    assert isinstance(tick(instance, first.cursor, lake), dg.SkipReason)
+    set_status(instance, instance.get_run_by_id(run.run_id), S.CANCELED)  # run monitoring's cancel timeout
+    fresh = tick(instance, first.cursor, lake)
+    assert fresh.run_requests[0].run_key == "orderbook-logger-2"
