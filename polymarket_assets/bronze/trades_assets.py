@@ -19,20 +19,22 @@ chain restart the rows already written (newer than, or equal to, the chain's fro
 
 **How a range is fetched (one run per range, ``BackfillPolicy.single_run``).**
 
-1. Markets active in the range are found once (one Gamma pass). Days an earlier failed attempt of the same
-   range already committed are skipped (``checkpoint.py``) unless ``fresh: true``.
-2. Condition ids are grouped in batches of ≤ 20 (markets with similar lifetimes together); each batch is ONE
-   cursor chain over ``/v2/trades`` for the whole range, newest first (the API has no time filter for
-   condition feeds, §3.2). A chain stops at its first page that is entirely older than the earliest pending
-   day on which one of its markets is active.
+1. Markets active in the range are found once (one Gamma pass over the whole range). Days an earlier failed
+   attempt of the same range already committed are kept (``checkpoint.py``) unless ``fresh: true``.
+2. Condition ids are grouped in batches of ≤ 20 (markets with similar lifetimes together; the batches depend
+   only on the markets and the range, so they are the same in every attempt); each batch is ONE cursor
+   chain over ``/v2/trades`` for the whole range, newest first (the API has no time filter for condition
+   feeds, §3.2). A chain stops at its first page that is entirely older than the earliest pending day on
+   which one of its markets is active.
 3. ``workers`` threads fetch pages of different chains concurrently, always advancing the chain whose
    frontier (oldest timestamp seen) is newest, so every chain moves down the range in step. All requests go
    through the shared rate limiter (transport), which paces them at the ``/trades`` budget.
 4. One consumer routes each row to the ``PartitionWriter`` of its UTC day (streamed to a temporary file,
    bounded memory). Day D is *finished* when every live chain's frontier is older than D's start; it is then
-   committed atomically and recorded in the checkpoint. Days therefore commit newest first, and a run that
-   fails halfway keeps the finished days: the next attempt of the range skips them (and the chains of
-   markets active only on those days).
+   committed atomically and recorded in the checkpoint, together with, for every chain, the cursor of its
+   first page holding rows older than D (or "exhausted"). Days therefore commit newest first, and a run
+   that fails halfway keeps the finished days: the next attempt restarts each chain from its saved cursor
+   (a refused cursor falls back to the newest page), so the kept days are not paged again.
 5. Malformed bodies (HTML, truncated or invalid JSON) are quarantined and the same page re-requested
    (``GuardedEndpoint``); a JSON page of the wrong shape is quarantined and its chain restarted (at most
    ``MAX_CHAIN_RESTARTS`` times, then abandoned: its missing pages count as ``page_size`` quarantined trades

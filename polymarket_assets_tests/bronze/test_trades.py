@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,8 +65,6 @@ def test_one_day_holds_every_trade_of_that_day(tmp_path: Path, api: FakeApi, wor
     assert table.num_rows == len(expected) > 50
     assert table.schema.equals(TRADES, check_metadata=False)
     # the same fills (byte-identical repeats included): compare the raw rows as a multiset
-    import json
-
     assert Counter(table.column("raw_json").to_pylist()) == Counter(json.dumps(t, separators=(",", ":"), ensure_ascii=False) for t in expected)
     keys = table.column("trade_key").to_pylist()
     assert len(set(keys)) == len(keys)
@@ -191,3 +191,14 @@ def test_limit_takes_at_most_n_markets(tmp_path: Path, api: FakeApi) -> None:
     conditions = {c for q in trade_requests(api) for c in q["condition"][0].split(",")}
     assert len(conditions) <= 2
     assert result.get_asset_materialization_events()[0].materialization.metadata["limited"].value is True
+
+
+def test_timeout_bounds_each_request(tmp_path: Path, api: FakeApi) -> None:
+    api.inject(Fault.slow(3.0), times=50, route="data:/trades")
+    started = time.monotonic()
+    result = run(tmp_path, api, partition=DAY.isoformat(), timeout=0.3, raise_on_error=False)
+    assert not result.success
+    assert time.monotonic() - started < 20  # 3 attempts x 0.3 s (+ back-off), not 3 x 3 s
+    error = str(next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error)
+    assert "/v2/trades" in error and "Committed and checkpointed: none" in error
+    assert not partition_dir(tmp_path / "bronze", "trades", DAY).exists()
