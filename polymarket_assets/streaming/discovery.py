@@ -8,7 +8,9 @@ snapshot file and appends market metadata as JSONL.
                                         "refreshed_at": "...Z", "count": 4, "warnings": [...]}, ...},
      "instruments": [<instrument dict>, ...]}
 
-It is written to a temp file in the same directory, fsynced, then ``os.replace``d over the old one, so
+Each source runs in its own thread on its own cadence (a slow or failing Limitless listing never delays the
+BTC next-window lookup); the merged set is published under a lock. The file is written to a temp file in
+the same directory, fsynced, then ``os.replace``d over the old one, so
 a reader (the poller) sees the old or the new file, never a half-written one. A discoverer that raises
 keeps its previous instruments (stale beats empty) and its error is recorded in ``sources``.
 
@@ -98,6 +100,8 @@ class DiscoveryThread(threading.Thread):
         self._next_due: dict[str, float] = {d.source: 0.0 for d in self.discoverers}
         self._last_published: str | None = None
         self._last_write_mono = float("-inf")
+        self._lock = threading.RLock()
+        self._workers: list[threading.Thread] = []
 
     # -- one pass ----------------------------------------------------------------------------
     def run_due(self, force: bool = False) -> bool:
@@ -111,7 +115,8 @@ class DiscoveryThread(threading.Thread):
             self._run_one(disc)
             ran = True
         if ran or now_mono - self._last_write_mono >= self.heartbeat_seconds:
-            self.publish()
+            with self._lock:
+                self.publish()
         return ran
 
     def _run_one(self, disc: Discoverer) -> None:
@@ -122,11 +127,13 @@ class DiscoveryThread(threading.Thread):
             result = disc.discover(now)
         except Exception as exc:  # noqa: BLE001 - keep the previous set, report, retry next pass
             self.stats.incr("discovery_errors")
-            status.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+            with self._lock:
+                status.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
             self.log.warning("discovery %s failed (keeping %d previous instruments): %s", disc.source, len(self._current[disc.source]), exc)
             return
-        self._current[disc.source] = result.instruments
-        status.update(ok=True, error=None, refreshed_at=iso_ms(now), count=len(result.instruments), warnings=result.warnings[:20])
+        with self._lock:
+            self._current[disc.source] = result.instruments
+            status.update(ok=True, error=None, refreshed_at=iso_ms(now), count=len(result.instruments), warnings=result.warnings[:20])
         if result.markets:
             self._append_metadata(disc.venue, result.markets, now)
 
@@ -143,7 +150,9 @@ class DiscoveryThread(threading.Thread):
     def instruments(self) -> list[dict[str, Any]]:
         seen: set[str] = set()
         out: list[dict[str, Any]] = []
-        for insts in self._current.values():
+        with self._lock:
+            groups = list(self._current.values())
+        for insts in groups:
             for inst in insts:
                 key = inst["instrument_key"]
                 if key in seen:
@@ -153,6 +162,7 @@ class DiscoveryThread(threading.Thread):
         return out
 
     def publish(self) -> None:
+        """Write the merged set if it changed (or the heartbeat is due). Call with ``self._lock`` held."""
         instruments = self.instruments()
         fingerprint = json.dumps([instruments, [(s, st["ok"], st["error"]) for s, st in self._status.items()]], sort_keys=True, default=str)
         now_mono = self.clock.monotonic()
@@ -172,16 +182,35 @@ class DiscoveryThread(threading.Thread):
         if self.on_publish is not None:
             self.on_publish(instruments)
 
-    # -- thread ------------------------------------------------------------------------------
-    def run(self) -> None:
+    # -- threads ---------------------------------------------------------------------------------
+    def _source_loop(self, disc: Discoverer) -> None:
         while not self.stop_event.is_set():
-            try:
-                self.run_due()
-            except Exception as exc:  # noqa: BLE001 - e.g. snapshot dir not writable; retry
-                self.stats.incr("discovery_errors")
-                self.log.error("discovery pass failed: %s", exc)
-            if self.discoverers:
-                wait = min(self._next_due.values()) - self.clock.monotonic()
-            else:
-                wait = 1.0
+            now_mono = self.clock.monotonic()
+            if now_mono >= self._next_due[disc.source]:
+                self._next_due[disc.source] = now_mono + disc.interval_seconds
+                self._run_one(disc)
+                try:
+                    with self._lock:
+                        self.publish()
+                except Exception as exc:  # noqa: BLE001 - e.g. snapshot dir not writable; retry next pass
+                    self.stats.incr("discovery_errors")
+                    self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
+            wait = self._next_due[disc.source] - self.clock.monotonic()
             self.clock.wait(self.stop_event, min(max(wait, 0.05), 1.0))
+
+    def run(self) -> None:
+        self._workers = [
+            threading.Thread(target=self._source_loop, args=(d,), name=f"discovery-{d.source}", daemon=True) for d in self.discoverers
+        ]
+        for worker in self._workers:
+            worker.start()
+        while not self.stop_event.is_set():  # heartbeat: rewrite the file now and then even if nothing changed
+            try:
+                with self._lock:
+                    self.publish()
+            except Exception as exc:  # noqa: BLE001
+                self.stats.incr("discovery_errors")
+                self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
+            self.clock.wait(self.stop_event, 1.0)
+        for worker in self._workers:
+            worker.join(0.5)  # a source blocked in a request is a daemon thread: not waited for

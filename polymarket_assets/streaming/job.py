@@ -1,8 +1,9 @@
 """``orderbook_logger_job``: one long but bounded run of the order-book logger.
 
-The op builds a hot-path HTTP transport of its own (short timeouts, **no transport retries** — the poller's
-per-instrument backoff and per-venue cooldown replace them — but the same shared rate limiter and User-Agent
-as every other API call), the three venue discoverers and the two book fetchers, then runs
+The op builds a hot-path HTTP transport for the book requests (short timeouts, **no transport retries** — the
+poller's per-instrument backoff and per-venue cooldown replace them — but the same shared rate limiter and
+User-Agent as every other API call); discovery (the slow path) uses the resource's regular clients, with
+transport retries, each source in its own thread. It builds the venue discoverers and book fetchers, then runs
 :class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes``.
 
 Termination (the UI's *Terminate*, or SIGTERM to the run worker) arrives in the op as
@@ -113,6 +114,8 @@ def build_logger(
     clob: Any,
     limitless: Any,
     stream_dir: Any,
+    clob_books: Any = None,
+    limitless_books: Any = None,
     state_dir: Any,
     clock: Clock = SYSTEM_CLOCK,
     log: logging.Logger | None = None,
@@ -149,9 +152,9 @@ def build_logger(
         )
     fetchers: dict[str, Any] = {}
     if any(d.venue == VENUE_POLYMARKET for d in discoverers):
-        fetchers[VENUE_POLYMARKET] = PolymarketBookFetcher(clob, batch_size=cfg.books_batch_size)
+        fetchers[VENUE_POLYMARKET] = PolymarketBookFetcher(clob_books or clob, batch_size=cfg.books_batch_size)
     if any(d.venue == VENUE_LIMITLESS for d in discoverers):
-        fetchers[VENUE_LIMITLESS] = LimitlessBookFetcher(limitless)
+        fetchers[VENUE_LIMITLESS] = LimitlessBookFetcher(limitless_books or limitless)
     poller = PollerConfig(
         cadence_seconds=cfg.cadence_seconds,
         backoff_base_seconds=cfg.backoff_base_seconds,
@@ -245,6 +248,7 @@ def orderbook_logger_op(
     lake: LakeResource,
 ):
     log = context.log
+    # slow path (discovery): the resource's clients, with transport retries; hot path (books): no retries
     transport = hot_transport(polymarket_api, config, logging.getLogger(__name__))
 
     def publish_progress(report: dict[str, Any]) -> None:
@@ -255,12 +259,13 @@ def orderbook_logger_op(
         }
         context.instance.add_run_tags(context.run_id, tags)
 
-    gamma, clob, limitless = clients_for(polymarket_api, transport)
+    _, hot_clob, hot_limitless = clients_for(polymarket_api, transport)
     logger = build_logger(
         config,
-        gamma=gamma,
-        clob=clob,
-        limitless=limitless,
+        gamma=polymarket_api.gamma(),
+        clob=hot_clob,
+        limitless=polymarket_api.limitless(),
+        limitless_books=hot_limitless,
         stream_dir=lake.stream,
         state_dir=lake.state,
         clock=CLOCK_FACTORY(),

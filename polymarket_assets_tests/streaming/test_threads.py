@@ -130,6 +130,34 @@ def test_snapshot_file_is_atomic_and_discovery_keeps_last_good_set(tmp_path):
     assert meta and len(meta[0].read_text().splitlines()) >= 2 * 10
 
 
+class SlowDiscoverer(ListDiscoverer):
+    source = "slow"
+    venue = "limitless"
+
+    def discover(self, now):
+        time.sleep(3.0)  # e.g. a listing stuck in transport retries
+        return DiscoveryResult([inst("limitless", 1)])
+
+
+def test_a_slow_source_never_delays_another(tmp_path):
+    snap = tmp_path / "state" / "active_instruments.snapshot.json"
+    stop = threading.Event()
+    fast = ListDiscoverer()
+    thread = DiscoveryThread([SlowDiscoverer(), fast], snapshot_path=snap, stream_dir=tmp_path / "stream", clock=Clock(),
+                             stop_event=stop, stats=LoggerStats())
+    thread.start()
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline and not snap.exists():
+        time.sleep(0.02)
+    first = fast.n
+    time.sleep(0.5)
+    assert snap.exists() and fast.n > first >= 1  # the fast source kept its cadence while the slow one blocks
+    assert {i["venue"] for i in read_snapshot(snap)} == {"polymarket"}
+    stop.set()
+    thread.join(2)
+    assert not thread.is_alive()
+
+
 # -- poller ----------------------------------------------------------------------------------------
 
 
