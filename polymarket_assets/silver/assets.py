@@ -2,8 +2,9 @@
 
 Every asset: key ``silver/<model>``, group ``silver``, kind ``duckdb``, pool ``duckdb`` (one writer at a
 time), deps = its bronze parents (lineage in the UI; column lineage and schema as metadata), its asset
-checks (``checks.py``) evaluated in the same step on the same connection, and the silver automation
-condition (``automation.py``).
+checks (``checks.py``) evaluated in the same step on the same connection (checks against *other* silver
+tables are separate check steps, ordered after those tables), and the silver automation condition
+(``automation.py``).
 """
 
 # No `from __future__ import annotations`: Dagster reads the config/resource annotations at decoration time.
@@ -15,10 +16,11 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.silver.automation import SILVER_AUTOMATION_CONDITION, SILVER_PREFIX
-from polymarket_assets.silver.checks import CHECKS
+from polymarket_assets.silver.automation import CROSS_TABLE_CHECK_AUTOMATION_CONDITION, SILVER_AUTOMATION_CONDITION, SILVER_PREFIX
+from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome
 from polymarket_assets.silver.duck import DEFAULT_LOCK_TIMEOUT_S, open_writer
-from polymarket_assets.silver.load import LoadResult, load_model
+from polymarket_assets.silver.ledger import LoadLedger
+from polymarket_assets.silver.load import LoadResult, load_model, table_exists
 from polymarket_assets.silver.models import MODELS, Model
 
 GROUP = "silver"
@@ -105,7 +107,10 @@ def materialization_metadata(model: Model, result: LoadResult) -> dict[str, Any]
 
 
 def _check_result(model: Model, name: str, result: LoadResult) -> dg.AssetCheckResult:
-    outcome = result.checks[name]
+    return _result(model, name, result.checks[name])
+
+
+def _result(model: Model, name: str, outcome: Outcome) -> dg.AssetCheckResult:
     md = {k: v for k, v in outcome.metadata.items() if isinstance(v, (int, float, str, bool))}
     md["summary"] = outcome.description
     return dg.AssetCheckResult(
@@ -121,14 +126,9 @@ def _check_result(model: Model, name: str, result: LoadResult) -> dg.AssetCheckR
 def build_silver_asset(model: Model) -> dg.AssetsDefinition:
     key = asset_key(model.name)
     check_specs = [
-        dg.AssetCheckSpec(
-            c.name,
-            asset=key,
-            description=c.description + (" Blocking." if c.blocking else ""),
-            blocking=c.blocking,
-            additional_deps=[asset_key(d) for d in c.additional_deps],
-        )
+        dg.AssetCheckSpec(c.name, asset=key, description=c.description + (" Blocking." if c.blocking else ""), blocking=c.blocking)
         for c in CHECKS[model.name]
+        if c.phase != "after"
     ]
 
     @dg.asset(
@@ -166,4 +166,36 @@ def build_silver_asset(model: Model) -> dg.AssetsDefinition:
     return _silver_asset
 
 
+def build_cross_table_check(model: Model, check: CheckDef) -> dg.AssetChecksDefinition:
+    """A check of ``model`` against other silver tables, as its own step after theirs (``additional_deps``).
+
+    Scope: for a fact, the days of its latest load (this run's, when this run loaded days; otherwise the
+    previous load's, re-checked against the dimensions as they are now); for a dimension, the whole table.
+    """
+
+    @dg.asset_check(
+        asset=asset_key(model.name),
+        name=check.name,
+        description=check.description + (" Blocking." if check.blocking else ""),
+        blocking=check.blocking,
+        additional_deps=[asset_key(d) for d in check.additional_deps],
+        pool=POOL,
+        automation_condition=CROSS_TABLE_CHECK_AUTOMATION_CONDITION,
+    )
+    def _cross_table_check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        with open_writer(duckdb.database, config=dict(duckdb.connection_config), log=context.log.warning) as conn:
+            ledger = LoadLedger(conn)
+            if not table_exists(conn, model):
+                outcome = Outcome(True, "ERROR", f"{model.table} is not built yet: nothing to check", {"scope": "no table"})
+            else:
+                days = ledger.days_of_latest_load(model.name, context.run.run_id) if model.kind == "fact" else None
+                outcome = check.fn(CheckContext(conn, model, days))
+        return _result(model, check.name, outcome)
+
+    return _cross_table_check
+
+
 SILVER_ASSETS: list[dg.AssetsDefinition] = [build_silver_asset(m) for m in MODELS.values()]
+SILVER_CHECKS: list[dg.AssetChecksDefinition] = [
+    build_cross_table_check(m, c) for m in MODELS.values() for c in CHECKS[m.name] if c.phase == "after"
+]

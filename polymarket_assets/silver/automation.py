@@ -39,6 +39,12 @@ SILVER_AUTOMATION_CONDITION = (
     & ~dg.AutomationCondition.in_progress()
 ).with_label("bronze landed since last silver run")
 
+# Checks of a silver table against other silver tables (separate steps): run with the table, and again
+# when a table they read updates (so a trade's orphan status is re-evaluated once its market lands).
+CROSS_TABLE_CHECK_AUTOMATION_CONDITION = dg.AutomationCondition.any_deps_updated().with_label(
+    "checked or referenced silver table updated"
+)
+
 SILVER_KEYS = [dg.AssetKey([SILVER_PREFIX, name]) for name in MODELS]
 
 silver_automation_sensor = dg.AutomationConditionSensorDefinition(
@@ -50,8 +56,11 @@ silver_automation_sensor = dg.AutomationConditionSensorDefinition(
 )
 
 
+EMPTY = hashlib.sha256().hexdigest()[:16]
+
+
 def bronze_state(lake: LakeResource) -> dict[str, str]:
-    """One digest per bronze dataset silver reads, over every day partition's fingerprint."""
+    """One digest per bronze dataset silver reads, over every day partition's fingerprint (EMPTY: no days)."""
     out = {}
     for source in sorted({s for m in MODELS.values() for s in m.sources}):
         digest = hashlib.sha256()
@@ -71,7 +80,7 @@ def bronze_state(lake: LakeResource) -> dict[str, str]:
 def silver_bronze_files_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
     state = bronze_state(lake)
     previous = json.loads(context.cursor) if context.cursor else {}
-    changed = sorted(s for s, digest in state.items() if previous.get(s) != digest)
+    changed = sorted(s for s, digest in state.items() if previous.get(s, EMPTY) != digest)
     context.update_cursor(json.dumps(state))
     if not changed:
         return dg.SkipReason("bronze unchanged on disk")

@@ -9,6 +9,12 @@ Two phases:
   downstream runs on bad data.
 * ``post`` checks run after the commits, on the whole table: ``reconciles_with_bronze`` (facts) and
   ``fresh`` (all).
+* ``after`` checks compare a table with *other* silver tables (trades → markets/tokens, tokens → markets). They
+  are separate check steps with ``additional_deps`` on those tables, so in a run that loads both they run
+  after both, and they re-run when a table they read updates. They cover the fact days of the latest load
+  (the ledger's ``run_id``: this run's days, else the previous load's days re-checked against the current
+  dimensions), or the whole table for a dimension. Being after the commit, a blocking failure cannot roll
+  back: it fails the run and blocks downstream assets.
 
 Blocking (``blocking=True``, failure severity ERROR) where downstream data would be wrong: null or duplicate
 keys (joins fan out or drop rows), prices outside [0, 1], outcome/token counts that disagree (outcome
@@ -29,7 +35,7 @@ from polymarket_assets.silver.ledger import LoadLedger, Partition
 from polymarket_assets.silver.models import MODELS, SCHEMA, Model
 
 Severity = Literal["ERROR", "WARN"]
-Phase = Literal["write", "post"]
+Phase = Literal["write", "post", "after"]
 SAMPLE = 5
 
 
@@ -45,17 +51,24 @@ class Outcome:
 class CheckContext:
     conn: Any
     model: Model
-    day: dt.date | None = None  # write phase of a fact: the day being replaced; else None (whole table)
+    days: list[dt.date] | None = None  # fact days in scope (write phase: the day being replaced); None = whole table
     ledger: LoadLedger | None = None
     partitions: Mapping[str, Mapping[dt.date, Partition]] | None = None  # post phase: bronze as on disk now
 
     @property
+    def day(self) -> dt.date | None:
+        return self.days[0] if self.days is not None and len(self.days) == 1 else None
+
+    @property
     def where(self) -> str:
-        return "dt = ?" if self.day is not None else "true"
+        return "dt IN (SELECT UNNEST(?::DATE[]))" if self.days is not None else "true"
+
+    def where_for(self, alias: str) -> str:
+        return f"{alias}.{self.where}" if self.days is not None else "true"
 
     @property
     def params(self) -> list[Any]:
-        return [self.day] if self.day is not None else []
+        return [self.days] if self.days is not None else []
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,12 @@ def _table_exists(conn: Any, model_name: str) -> bool:
 
 
 def _scope_md(ctx: CheckContext) -> dict[str, Any]:
-    return {"scope": f"day {ctx.day.isoformat()}" if ctx.day is not None else "whole table"}
+    if ctx.days is None:
+        return {"scope": "whole table"}
+    if not ctx.days:
+        return {"scope": "no day loaded by this run"}
+    days = sorted(ctx.days)
+    return {"scope": f"day {days[0].isoformat()}" if len(days) == 1 else f"{len(days)} days {days[0].isoformat()} .. {days[-1].isoformat()}"}
 
 
 # -- keys ------------------------------------------------------------------------------------------
@@ -100,7 +118,7 @@ def key_unique_not_null(ctx: CheckContext) -> Outcome:
             f"SELECT {key}, count(*) FROM {m.table} WHERE {ctx.where} AND NOT ({any_null}) GROUP BY ALL HAVING count(*) > 1 LIMIT {SAMPLE}", ctx.params
         ).fetchall()]
     cross = 0
-    if ctx.day is not None and "dt" not in m.key:
+    if ctx.day is not None and "dt" not in m.key:  # write phase of one fact day
         cross, cross_sample = _cross_day_duplicates(ctx)
         sample += cross_sample
     passed = nulls == 0 and dup_keys == 0 and cross == 0
@@ -177,7 +195,7 @@ def references_known_token_and_market(ctx: CheckContext) -> Outcome:
     conn, m = ctx.conn, ctx.model
     markets = _dim_relation(conn, "market_dim", "NULL::VARCHAR AS condition_id")
     tokens = _dim_relation(conn, "market_token_dim", "NULL::VARCHAR AS token_id, NULL::VARCHAR AS condition_id")
-    where = "f." + ctx.where if ctx.day is not None else "true"
+    where = ctx.where_for("f")
     row = conn.execute(
         f"""
         SELECT count(*),
@@ -213,7 +231,7 @@ def references_known_token(ctx: CheckContext) -> Outcome:
     token's market is ERROR (blocking). Same policy as trades."""
     conn, m = ctx.conn, ctx.model
     tokens = _dim_relation(conn, "market_token_dim", "NULL::VARCHAR AS token_id, NULL::VARCHAR AS condition_id")
-    where = "f." + ctx.where if ctx.day is not None else "true"
+    where = ctx.where_for("f")
     row = conn.execute(
         f"""
         SELECT count(*),
@@ -384,14 +402,14 @@ def checks_for(model: Model) -> list[CheckDef]:
         defs.append(CheckDef("outcomes_match_clob_token_ids", "Each market lists one CLOB token id per outcome.", True, "write", outcomes_match_clob_token_ids))
     if model.name == "market_token_dim":
         defs.append(CheckDef("outcomes_match_tokens", "Each market's token count equals its number of outcomes; indexes are 0..n-1.",
-                             True, "write", outcomes_match_tokens, ("market_dim",)))
+                             True, "after", outcomes_match_tokens, ("market_dim",)))
     if model.name == "trade_fact":
         defs.append(CheckDef("references_known_token_and_market",
                              "Trades reference a loaded market and token (orphans WARN; a token of another market ERROR).",
-                             True, "write", references_known_token_and_market, ("market_dim", "market_token_dim")))
+                             True, "after", references_known_token_and_market, ("market_dim", "market_token_dim")))
     if model.name == "price_history_fact":
         defs.append(CheckDef("references_known_token", "Points reference a loaded token (orphans WARN; contradicting market ERROR).",
-                             True, "write", references_known_token, ("market_token_dim",)))
+                             True, "after", references_known_token, ("market_token_dim",)))
     if model.kind == "fact":
         defs.append(_RECONCILE)
     defs.append(_FRESH)

@@ -193,6 +193,22 @@ class LoadLedger:
     def loaded_days(self, target: str, source: str) -> list[dt.date]:
         return [k[1] for k in self.entries(target, source)]
 
+    def days_of_latest_load(self, target: str, run_id: str | None = None) -> list[dt.date]:
+        """Days written by ``run_id`` if it wrote any, else by the most recent run that wrote ``target``."""
+        if run_id is not None:
+            days = self.days_loaded_by_run(target, run_id)
+            if days:
+                return days
+        row = self.conn.execute(
+            f"SELECT run_id FROM {LEDGER_TABLE} WHERE target = ? AND run_id IS NOT NULL ORDER BY loaded_at DESC LIMIT 1", [target]
+        ).fetchone()
+        return self.days_loaded_by_run(target, row[0]) if row else []
+
+    def days_loaded_by_run(self, target: str, run_id: str) -> list[dt.date]:
+        """Days of ``target`` whose current ledger row was written by run ``run_id``."""
+        rows = self.conn.execute(f"SELECT DISTINCT dt FROM {LEDGER_TABLE} WHERE target = ? AND run_id = ? ORDER BY dt", [target, run_id]).fetchall()
+        return [r[0] for r in rows]
+
     def plan(self, target: str, source: str, partitions: Mapping[dt.date, Partition], model_version: str = "") -> Plan:
         """Days to load (new, or fingerprint/model version differs), unchanged days, and removed days."""
         known = {day: row for (_, day), row in self.entries(target, source).items()}

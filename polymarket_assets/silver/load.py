@@ -14,7 +14,8 @@
 4. **Dimensions**: one transaction: the incoming rows of every changed day (``sql/<model>.sql``: newest
    state per key, first/last seen) are ``MERGE``d into the table (rules per column in models.py), checks,
    ledger rows, ``COMMIT``/``ROLLBACK``. The bridge ``event_category`` runs ``event_category_merge.sql``.
-5. **Post checks** on the committed table: reconciliation with bronze (facts) and freshness.
+5. **Post checks** on the committed table: reconciliation with bronze (facts) and freshness. (Checks against
+   *other* silver tables run as separate Dagster check steps: see checks.py, phase ``after``.)
 """
 
 from __future__ import annotations
@@ -67,12 +68,16 @@ def _sql(name: str) -> str:
     return read_sql(name).strip().rstrip(";")
 
 
+def table_exists(conn: Any, model: Model) -> bool:
+    return bool(conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [SCHEMA, model.name]
+    ).fetchone()[0])
+
+
 def ensure_table(conn: Any, model: Model, ledger: LoadLedger, *, full_refresh: bool = False) -> bool:
     """Create the table; drop and recreate it when its model version changed. True when (re)built."""
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [SCHEMA, model.name]
-    ).fetchone()[0]
+    exists = table_exists(conn, model)
     if exists and not full_refresh and ledger.model_version(model.name) == model.version:
         return False
     conn.begin()
@@ -116,7 +121,7 @@ def load_model(
         log(f"{model.table} ← bronze/{source}: {len(plan.new_days)} new, {len(plan.changed_days)} changed, "
             f"{len(plan.unchanged)} unchanged, {len(plan.removed)} removed day(s)")
 
-    write_checks = [c for c in CHECKS[model.name] if c.phase == "write"]
+    write_checks = [c for c in CHECKS[model.name] if c.phase == "write"]  # "after" checks are separate steps
     if model.kind == "fact":
         _load_fact(conn, model, ledger, plans[model.sources[0]], write_checks, result, run_id, log)
     else:
@@ -183,7 +188,7 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
             source_rows = parquet_rows(conn, part.paths)
             dup_dropped = _dedupe_day(conn, model, day, select_sql)
             loaded = inserted - dup_dropped
-            outcomes = {c.name: c.fn(CheckContext(conn, model, day)) for c in checks}
+            outcomes = {c.name: c.fn(CheckContext(conn, model, [day])) for c in checks}
             failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _check_def(model.name, n).blocking]
             if failed:
                 conn.rollback()
@@ -307,7 +312,7 @@ def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, P
             if model.name == "market_dim":
                 result.notes["markets_without_condition_id"] = int(conn.execute(
                     "SELECT count(*) FROM bronze_markets WHERE nullif(condition_id, '') IS NULL").fetchone()[0])
-        outcomes = {c.name: c.fn(CheckContext(conn, model, None)) for c in checks}
+        outcomes = {c.name: c.fn(CheckContext(conn, model)) for c in checks}
         result.checks.update(outcomes)
         failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _check_def(model.name, n).blocking]
         if failed:

@@ -10,7 +10,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.silver.assets import SILVER_ASSETS
+from polymarket_assets.silver.assets import SILVER_ASSETS, SILVER_CHECKS
 
 
 def resources(lake: Path, db: Path) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def materialize(lake: Path, db: Path, select: list[str] | None = None, config: d
     if config:
         names = select or [a.key.path[-1] for a in SILVER_ASSETS]
         run_config = {"ops": {f"silver__{n}": {"config": config} for n in names}}
-    return dg.materialize(SILVER_ASSETS, selection=selection, resources=resources(lake, db), run_config=run_config,
+    return dg.materialize([*SILVER_ASSETS, *SILVER_CHECKS], selection=selection, resources=resources(lake, db), run_config=run_config,
                           raise_on_error=raise_on_error)
 
 

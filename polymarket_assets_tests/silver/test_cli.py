@@ -1,0 +1,31 @@
+"""The documented command, through the real CLI and the project's code location, on a fresh database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from polymarket_assets_tests.silver.helpers import scalar
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_cli_materializes_one_silver_table_from_bronze(tmp_path, lake):
+    db = tmp_path / "polymarket.duckdb"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(home), "POLYMARKET_DATA_DIR": str(lake),
+           "POLYMARKET_DUCKDB_PATH": str(db)}
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run([str(dagster), "asset", "materialize", "-m", "polymarket_assets", "--select", "silver/trade_fact"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-3000:]
+    assert "RUN_SUCCESS" in out
+    assert "Asset check 'references_known_token_and_market' on 'silver/trade_fact'" in out
+    assert scalar(db, "SELECT count(*) FROM silver.trade_fact") == 7
