@@ -28,6 +28,7 @@ committed when its quarantined share passes ``max_quarantine_share``.
 
 import datetime as dt
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -206,13 +207,15 @@ class PricesBackfill:
         self.log = log
         self.report = PricesReport()
         self._days: dict[dt.date, _Day] = {}
+        self._quarantine_lock = threading.Lock()  # request threads and the writer thread both quarantine
 
     # -- quarantine of undecodable bodies (called from request threads) ------------------------------
     def bad_body(self, body: bytes, reason: str, url: str) -> None:
         day = min(self._days) if self._days else self.pending[0]
         state = self._days.get(day)
         box = state.quarantine if state else Quarantine(self.quarantine_root, ASSET, day)
-        box.add(body, reason, url, {"level": "response", "refetched": True})
+        with self._quarantine_lock:
+            box.add(body, reason, url, {"level": "response", "refetched": True})
 
     def run(self) -> PricesReport:
         for window, fidelity in price_windows(self.pending, self.window_days, self.now):
@@ -303,7 +306,8 @@ class PricesBackfill:
                 except (OverflowError, OSError, ValueError):
                     pass
             body = compact_json({"token_id": span.token_id, "point": point}).encode()
-            self._days[day].quarantine.add(body, f"malformed price point: {problem}", None, {"level": "point", "token_id": span.token_id})
+            with self._quarantine_lock:
+                self._days[day].quarantine.add(body, f"malformed price point: {problem}", None, {"level": "point", "token_id": span.token_id})
             self._days[day].quarantined_points += 1
         ordered = sorted(by_t)
         return ordered, [by_t[t] for t in ordered]
