@@ -91,8 +91,10 @@ def test_btc_next_window_not_listed_yet_is_retried(clients, server):
     result = disc.discover(BOUNDARY - 30)
     assert {i["slug"] for i in result.instruments} == {"btc-updown-15m-1767200400"}
     assert any("not found yet" in w for w in result.warnings)
+    assert disc.interval_seconds == 2.0  # retried quickly while missing
     server.state.btc_missing.clear()
     assert {i["slug"] for i in disc.discover(BOUNDARY - 20).instruments} == {"btc-updown-15m-1767200400", "btc-updown-15m-1767201300"}
+    assert disc.interval_seconds == 10.0
 
 
 def test_general_discovery_top_n_and_slugs(clients, server):

@@ -7,7 +7,7 @@ start, ``active_until`` = window end) and switches on the very next poll cycle: 
 
 A window is fetched once (``GammaClient.event_by_slug`` → ``markets[0]``, falling back to
 ``market_by_slug``) and cached until it ends; a window not found yet (Gamma creates them ~24 h ahead,
-but its CDN caches for up to 300 s) is retried on every discovery pass.
+but its CDN caches for up to 300 s) is retried every 2 s until found.
 """
 
 from __future__ import annotations
@@ -46,10 +46,17 @@ class PolymarketBtc15mDiscovery:
             raise ValueError("lead_seconds must be shorter than the window")
         self.gamma = gamma
         self.lead_seconds = lead_seconds
-        self.interval_seconds = interval_seconds
+        self.base_interval_seconds = interval_seconds
+        self.retry_seconds = min(2.0, interval_seconds)
+        self._missing = False
         self.slug_prefix = slug_prefix
         self.window_seconds = window_seconds
         self._cache: dict[int, dict[str, Any]] = {}
+
+    @property
+    def interval_seconds(self) -> float:
+        """The discovery cadence: the configured one, but every 2 s while a wanted window is still missing."""
+        return self.retry_seconds if self._missing else self.base_interval_seconds
 
     def wanted_windows(self, now: float) -> list[int]:
         current = window_start(now, self.window_seconds)
@@ -82,6 +89,7 @@ class PolymarketBtc15mDiscovery:
                 self._cache[start] = market
         for start in [s for s in self._cache if s < wanted[0]]:
             del self._cache[start]
+        self._missing = any(start not in self._cache for start in wanted)
         instruments: list[dict[str, Any]] = []
         markets: list[dict[str, Any]] = []
         for start in wanted:
