@@ -59,20 +59,6 @@ GROUP = "data:/trades"
 FIRST = dt.date(2026, 11, 1)
 
 
-class ScaledRateLimiter(RateLimiterResource):
-    """The platform limiter with every configured budget on a shorter window (``merge_budgets`` supports a
-    window override; the production resource only takes counts)."""
-
-    window_seconds: float = 10.0
-
-    def get_limiter(self) -> Any:
-        if self._limiter is None or self._pid != os.getpid():
-            overrides = {name: {"limit": limit, "window_seconds": self.window_seconds} for name, limit in self.budgets.items()}
-            self._limiter = SharedRateLimiter(settings.ratelimit_db_path(self.db_path), merge_budgets(overrides), safety_ms=self.safety_margin_ms)
-            self._pid = os.getpid()
-        return self._limiter
-
-
 class RssSampler:
     """Peak resident set size of this process, sampled in a thread."""
 
@@ -141,10 +127,12 @@ def budget_mode(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
             root = Path(tmp)
             budgets = {"data:/trades": limit, "data": limit * 5}
-            if args.window == 10:
-                limiter: RateLimiterResource = RateLimiterResource(db_path=str(root / "rl.sqlite"), budgets=budgets, safety_margin_ms=safety_ms)
-            else:
-                limiter = ScaledRateLimiter(db_path=str(root / "rl.sqlite"), budgets=budgets, safety_margin_ms=safety_ms, window_seconds=args.window)
+            limiter = RateLimiterResource(
+                db_path=str(root / "rl.sqlite"),
+                budgets=budgets,
+                window_seconds={name: float(args.window) for name in budgets},
+                safety_margin_ms=safety_ms,
+            )
             resources = {
                 "rate_limiter": limiter,
                 "polymarket_api": PolymarketApiResource(rate_limiter=limiter, gamma_url=base_url, data_url=base_url, clob_url=base_url),

@@ -33,6 +33,10 @@ class RateLimiterResource(dg.ConfigurableResource):
         default_factory=dict,
         description="Requests per window for named budgets, e.g. {'data:/trades': 150}. Names: see README.",
     )
+    window_seconds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Window length in seconds for named budgets (default 10 s, the published window).",
+    )
     safety_margin_ms: int = Field(default=200, description="Extra window length that absorbs send-time jitter.")
 
     _limiter: Any = PrivateAttr(default=None)
@@ -43,9 +47,12 @@ class RateLimiterResource(dg.ConfigurableResource):
         from polymarket_assets.clients.ratelimit import SharedRateLimiter
 
         if self._limiter is None or self._pid != os.getpid():
+            overrides: dict[str, dict[str, float]] = {name: {"limit": limit} for name, limit in self.budgets.items()}
+            for name, seconds in self.window_seconds.items():
+                overrides.setdefault(name, {})["window_seconds"] = seconds
             self._limiter = SharedRateLimiter(
                 settings.ratelimit_db_path(self.db_path),
-                merge_budgets(self.budgets),
+                merge_budgets(overrides),
                 safety_ms=self.safety_margin_ms,
             )
             self._pid = os.getpid()
