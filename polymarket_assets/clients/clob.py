@@ -60,11 +60,20 @@ def split_window(start: int, end: int, max_seconds: int = MAX_HISTORY_WINDOW_SEC
 
 
 def _merge_points(points: list[dict[str, Any]], key: str = "t") -> list[dict[str, Any]]:
-    """Points from overlapping windows: one per timestamp (last wins), sorted oldest first."""
+    """Points from overlapping windows: one per timestamp (last wins), sorted oldest first.
+
+    A point whose timestamp is not a number is kept (after the numeric ones), never raised on here: the
+    caller validates each point and quarantines the bad ones without losing the rest of the response.
+    """
     by_ts: dict[Any, dict[str, Any]] = {}
     for point in points:
-        by_ts[point.get(key)] = point
-    return [by_ts[k] for k in sorted(by_ts, key=lambda v: (v is None, v))]
+        by_ts[repr(point.get(key)) if isinstance(point.get(key), (list, dict)) else point.get(key)] = point
+
+    def order(value: Any) -> tuple[bool, Any]:
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return (not numeric, value if numeric else str(value))
+
+    return [by_ts[k] for k in sorted(by_ts, key=order)]
 
 
 class ClobClient:

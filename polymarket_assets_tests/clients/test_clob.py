@@ -158,3 +158,12 @@ def test_markets_cursor_echo_detected(fake_http, transport):
     with pytest.raises(PaginationError):
         list(clob.iter_markets())
     assert [s.one("next_cursor") for s in fake_http.requests_to("/markets")] == ["MA==", "MTAw"]
+
+
+def test_merge_points_keeps_points_with_bad_timestamps() -> None:
+    from polymarket_assets.clients.clob import _merge_points
+
+    points = [{"t": 20, "p": 0.5}, {"t": "garbage", "p": 0.1}, {"t": 10, "p": 0.4}, {"t": None, "p": 0.2}, {"t": 20, "p": 0.6}]
+    merged = _merge_points(points)
+    assert [p["t"] for p in merged[:2]] == [10, 20] and merged[1]["p"] == 0.6
+    assert {repr(p["t"]) for p in merged[2:]} == {"'garbage'", "None"}
