@@ -185,9 +185,7 @@ def build_logger(
 def _warn_if_over_budget(api: PolymarketApiResource, cfg: OrderbookLoggerConfig, logger: OrderbookLogger, log: Any) -> None:
     """One request per Limitless market per tick must fit the shared 'limitless' budget, or polls are lost."""
     try:
-        from polymarket_assets.clients.budgets import merge_budgets
-
-        budget = merge_budgets(api.rate_limiter.budgets).get("limitless")
+        budget = api.rate_limiter.get_limiter().budgets.get("limitless")
     except Exception:  # noqa: BLE001 - informational only
         return
     n = sum(1 for i in logger.discovery.instruments() if i["venue"] == VENUE_LIMITLESS)
