@@ -4,10 +4,10 @@ Budget mode (default). A local ``FakeApi`` serves the trades world of
 ``polymarket_assets_tests/bronze/world_trades.py`` (real ``/v2/trades`` rows, varied) with the Data API
 ``/trades`` budget scaled down — by default 200 req / 10 s → 40 req / 2 s (time / 5, count / 5), 20 ms latency
 per request. The server answers 429 over budget and records every arrival. The same scaled budget is given to
-the platform's rate limiter (window override through ``merge_budgets``), with a 100 ms safety margin (the
-production 200 ms is 2 % of a 10 s window; scaled to 40 ms it was smaller than the send jitter on a 2-core
-machine and let 1-3 requests over), and the real asset runs in-process as one range run (``dg.materialize``
-with the partition-range tags, like the CLI).
+the platform's rate limiter (``RateLimiterResource.window_seconds``), with the production 50 ms margin
+(permits are re-stamped when each request completes, so send jitter cannot push the server over budget),
+and the real asset runs in-process as one range run (``dg.materialize`` with the partition-range tags, like
+the CLI).
 
 Printed: requests, wall time, the share of the ``/trades`` budget used = requests ÷ (budget rate × wall time)
 (target ≥ 0.9), wall time ÷ the least time the budget allows for those requests ((⌈N / limit⌉ − 1) × window;
@@ -115,7 +115,7 @@ def _serve_budgeted(conn: Any, days: list[dt.date], world_args: dict[str, Any], 
 def budget_mode(args: argparse.Namespace) -> int:
     days = [FIRST + dt.timedelta(days=i) for i in range(7)]
     limit = max(1, round(200 * args.window / 10 / args.scale)) if args.limit is None else args.limit
-    safety_ms = max(100, round(200 * args.window / 10)) if args.safety_ms is None else args.safety_ms
+    safety_ms = 50 if args.safety_ms is None else args.safety_ms
     world_args = {"markets_per_day": args.markets_per_day, "long_markets": args.long_markets, "trades_per_day": args.trades_per_day}
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="server latency per request (default 20)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
-    parser.add_argument("--safety-ms", type=int, default=200, help="limiter window margin (default 200)")
+    parser.add_argument("--safety-ms", type=int, default=50, help="limiter window margin (default 50, as the resource)")
     args = parser.parse_args(argv)
 
     limit = int(round(args.rate * args.window))

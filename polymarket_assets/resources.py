@@ -37,7 +37,7 @@ class RateLimiterResource(dg.ConfigurableResource):
         default_factory=dict,
         description="Window length in seconds for named budgets (default 10 s, the published window).",
     )
-    safety_margin_ms: int = Field(default=200, description="Extra window length that absorbs send-time jitter.")
+    safety_margin_ms: int = Field(default=50, description="Extra window length (ms) for clock rounding; permits are re-stamped when each request completes.")
 
     _limiter: Any = PrivateAttr(default=None)
     _pid: Optional[int] = PrivateAttr(default=None)

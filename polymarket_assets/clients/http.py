@@ -36,12 +36,18 @@ class RateLimiter(Protocol):
 
     def acquire(self, api: str, method: str, path: str, timeout: float | None = None) -> float: ...
 
+    def settle(self) -> None:
+        """Called when the attempt that took the calling thread's last permits has completed."""
+
 
 class NoRateLimit:
     """A limiter that never waits (unit tests of parsing and paging only)."""
 
     def acquire(self, api: str, method: str, path: str, timeout: float | None = None) -> float:
         return 0.0
+
+    def settle(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,38 @@ class HttpTransport:
             delay = max(retry.get_backoff_time(), floor)
         time.sleep(delay)
 
+    def _settle(self) -> None:
+        settle = getattr(self.limiter, "settle", None)
+        if settle is not None:
+            settle()
+
+    def _after_failed_attempt(
+        self, retry: Retry, exc: requests.RequestException, method: str, url: str, base_url: str, setting: str
+    ) -> Retry:
+        """Count a connection-level failure (refused, reset, timeout, truncated body) and sleep before the
+        next attempt, or raise ``ApiUnreachableError`` naming the URL and its setting when retries are spent."""
+        self.stats.add(requests=1, connection_errors=1)
+        error: Exception
+        if isinstance(exc, requests.ConnectTimeout):
+            error = ConnectTimeoutError(str(exc))
+        elif isinstance(exc, requests.Timeout):
+            error = ReadTimeoutError(None, url, str(exc))  # type: ignore[arg-type]
+        else:
+            error = ProtocolError(str(exc))
+        try:
+            retry = retry.increment(method, url, error=error)
+        except MaxRetryError:
+            raise ApiUnreachableError(
+                f"Could not reach {url} after {len(retry.history) + 1} attempts: {exc}. "
+                f"The base URL {base_url!r} comes from {setting}; check it (environment variable or "
+                f"resource config) and that the service is up, then re-run. Data already written is kept.",
+                url=url,
+                setting=setting,
+            ) from exc
+        self.stats.add(retries=1)
+        self._sleep_before_retry(retry, None)
+        return retry
+
     # -- the request loop ---------------------------------------------------------------------
     def request(
         self,
@@ -177,37 +215,11 @@ class HttpTransport:
             try:
                 response = self._session().request(method, url, params=params, json=json_body, timeout=timeout)
                 body = response.content
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self.stats.add(requests=1, connection_errors=1)
-                error: Exception = ConnectTimeoutError(str(exc)) if isinstance(exc, requests.ConnectTimeout) else ReadTimeoutError(None, url, str(exc))  # type: ignore[arg-type]
-                if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.Timeout):
-                    error = ProtocolError(str(exc))
-                try:
-                    retry = retry.increment(method, url, error=error)
-                except MaxRetryError:
-                    raise ApiUnreachableError(
-                        f"Could not reach {url} after {len(retry.history) + 1} attempts: {exc}. "
-                        f"The base URL {base_url!r} comes from {setting}; check it (environment variable or "
-                        f"resource config) and that the service is up, then re-run. Data already written is kept.",
-                        url=url,
-                        setting=setting,
-                    ) from exc
-                self.stats.add(retries=1)
-                self._sleep_before_retry(retry, None)
+            except requests.RequestException as exc:
+                self._settle()
+                retry = self._after_failed_attempt(retry, exc, method, url, base_url, setting)
                 continue
-            except requests.RequestException as exc:  # truncated chunked body and similar
-                self.stats.add(requests=1, connection_errors=1)
-                try:
-                    retry = retry.increment(method, url, error=ProtocolError(str(exc)))
-                except MaxRetryError:
-                    raise ApiUnreachableError(
-                        f"Request to {url} kept failing ({exc}) after {len(retry.history) + 1} attempts; check {setting}.",
-                        url=url,
-                        setting=setting,
-                    ) from exc
-                self.stats.add(retries=1)
-                self._sleep_before_retry(retry, None)
-                continue
+            self._settle()
 
             status = response.status_code
             self.stats.add(

@@ -4,10 +4,13 @@ State lives in one SQLite file (``POLYMARKET_RATELIMIT_DB``): one pyrate-limiter
 budget, each a sliding-window *log* of permit timestamps, guarded by pyrate's cross-process file lock.
 Dagster step processes, backfills and the order-book logger's thread pools therefore share each budget.
 
-"Never over budget as seen by the server": a permit's timestamp is taken just before the request is sent,
-but the server sees it a little later (thread scheduling, network). The limiter therefore counts over a
-window ``safety_ms`` longer than the server's (default 200 ms on a 10 s window = 98 % of the budget), so
-that ``limit + 1`` requests can never land inside one server window unless the send jitter exceeds it.
+"Never over budget as seen by the server": a permit is stamped when it is granted, and the transport calls
+``settle()`` when the attempt completes (response, error or timeout), which re-stamps the thread's permits
+to the completion time. A request reaches the server after its grant and before its completion, so with
+completion stamps any ``limit + 1`` arrivals are at least one window apart whatever the send jitter (CPU
+contention, GIL, slow network) and whatever the clocks: ``arrival[k+N] >= grant[k+N] >= completion[k] + W
+>= arrival[k] + W``. The only exposure left is a single request slower than a whole window. ``safety_ms``
+(default 50 ms) lengthens the window a little further, for millisecond rounding.
 
 Usage::
 
@@ -86,7 +89,7 @@ class SharedRateLimiter:
         db_path: str | os.PathLike[str],
         budgets: Mapping[str, Budget] | None = None,
         *,
-        safety_ms: int = 200,
+        safety_ms: int = 50,
         poll_ms: float = 2.0,
         jitter_ms: float = 3.0,
     ) -> None:
@@ -109,6 +112,7 @@ class SharedRateLimiter:
         self._tokens = itertools.count()
         self._waits: dict[str, float] = {}
         self._waited_requests: dict[str, int] = {}
+        self._held = threading.local()  # this thread's last permits: (token, [slots]) until settle()
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -200,7 +204,22 @@ class SharedRateLimiter:
         if len(taken) > 1 and time.monotonic() - first_grant > _RESTAMP_AFTER_S:
             for slot in taken[:-1]:
                 self._rewrite(slot, token, delete=False)
+        self._held.permits = (token, taken)
         return total_wait
+
+    def settle(self) -> None:
+        """Re-stamp this thread's last permits to now: call when the request's attempt has completed.
+
+        The server saw the request at or before now, so counting its window from now can only be
+        conservative (see the module docstring). A no-op when nothing is held.
+        """
+        held = getattr(self._held, "permits", None)
+        if held is None or self._pid != os.getpid():
+            return
+        self._held.permits = None
+        token, slots = held
+        for slot in slots:
+            self._rewrite(slot, token, delete=False)
 
     def wait_totals(self) -> dict[str, dict[str, float]]:
         """Per budget, in this process: seconds spent waiting and how many acquisitions had to wait."""

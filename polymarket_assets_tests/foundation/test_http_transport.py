@@ -204,3 +204,27 @@ def test_stats_snapshot_is_a_plain_dict() -> None:
     stats.add(requests=2, limiter_wait_seconds=0.5)
     assert stats.snapshot()["requests"] == 2
     assert stats.since({"requests": 1})["requests"] == 1
+
+
+def test_permits_are_settled_after_every_attempt_even_failed_ones() -> None:
+    from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def acquire(self, api: str, method: str, path: str, timeout: float | None = None) -> float:
+            self.events.append("acquire")
+            return 0.0
+
+        def settle(self) -> None:
+            self.events.append("settle")
+
+    recorder = Recorder()
+    with FakeApi() as api:
+        api.route("GET", "/x", lambda request: {"ok": True})
+        api.inject(Fault.error(503))
+        api.inject(Fault.reset())
+        transport = HttpTransport(HttpOptions(user_agent="t", backoff_factor=0.01, max_retries=3), recorder)
+        assert Endpoint(transport, "gamma", api.base_url, "POLYMARKET_GAMMA_URL").get_json("/x") == {"ok": True}
+    assert recorder.events == ["acquire", "settle"] * 3

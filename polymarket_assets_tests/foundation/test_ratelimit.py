@@ -206,3 +206,41 @@ def test_permits_are_stamped_when_granted_even_under_contention(tmp_path: Path) 
 def test_unknown_budget_name_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Unknown rate-limit budget 'nope'; configured: t"):
         _limiter(tmp_path).acquire_budgets(["nope"])
+
+
+@pytest.mark.parametrize("settle", [True, False], ids=["settled", "control-without-settle"])
+def test_send_delay_longer_than_the_margin_never_overruns_the_server(tmp_path: Path, settle: bool) -> None:
+    """A request held up between its grant and its send (CPU contention, GIL) by far more than the safety
+    margin: with permits re-stamped at completion (``settle``) the server still never sees limit + 1 in a
+    window; the control run without ``settle`` shows the overrun the re-stamp prevents."""
+    import requests
+
+    limit, window, delay = 5, 1.0, 0.4
+    limiter = SharedRateLimiter(tmp_path / "rl.sqlite", {"j": Budget("j", limit, window)}, safety_ms=50)
+    if not settle:
+        limiter.settle = lambda: None  # type: ignore[method-assign]
+    with FakeApi(latency=0.01) as api:
+        api.route("GET", "/j", lambda request: {"ok": True}, group="j")
+        api.add_budget("j", limit, window)
+
+        def one(hold: float) -> None:
+            limiter.acquire("j", "GET", "/j", timeout=10)
+            time.sleep(hold)
+            requests.get(f"{api.base_url}/j", timeout=5)
+            limiter.settle()
+
+        first_wave = [threading.Thread(target=one, args=(delay if i == 0 else 0.0,)) for i in range(limit)]
+        for thread in first_wave:
+            thread.start()
+        time.sleep(0.1)
+        second_wave = [threading.Thread(target=one, args=(0.0,)) for _ in range(limit)]
+        for thread in second_wave:
+            thread.start()
+        for thread in first_wave + second_wave:
+            thread.join(15)
+        worst = api.max_in_window("j", window)
+        rejected = api.count_429("j")
+    if settle:
+        assert (worst, rejected) == (limit, 0)
+    else:
+        assert worst == limit + 1 and rejected == 1

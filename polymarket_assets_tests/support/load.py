@@ -51,6 +51,9 @@ class DeadlineLimiter:
             self.waits.append(waited)
         return waited
 
+    def settle(self) -> None:
+        self.inner.settle()
+
 
 def run_load(limiter: Any, base_url: str, api: str, path: str, *, threads: int, seconds: float) -> LoadResult:
     """Run ``threads`` threads in this process for ``seconds``; each GETs ``path`` back to back."""
