@@ -1,9 +1,12 @@
 """API clients for one bronze run: the shared transport, optionally with the run's ``timeout``.
 
-``RunApi(polymarket_api, config)`` gives ``.gamma()``, ``.clob()``, ``.data()`` whose requests all go
+``RunApi(polymarket_api, config.timeout)`` gives ``.gamma()``, ``.clob()``, ``.data()`` whose requests all go
 through the shared rate limiter and count into ``polymarket_api.stats`` (so ``stats_delta`` reports them).
 When the run config sets ``timeout``, a sibling transport with that read timeout is used: same limiter,
 same counters, different timeout.
+
+Bronze clients are usually *guarded*: pass ``on_bad_body`` and undecodable 2xx bodies are handed to it
+(quarantined) and the same request is sent again (``GuardedEndpoint``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Optional
 
+from polymarket_assets.bronze.guarded_endpoint import BadBodyHook, GuardedEndpoint
+from polymarket_assets.clients.clob import ClobClient
+from polymarket_assets.clients.data_api import DataApiClient
+from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpTransport, TransportStats
 
 
@@ -29,21 +36,17 @@ class RunApi:
         """The shared counters (``.snapshot()``, ``.since(before)``) of every request this process made."""
         return self.transport.stats
 
-    def endpoint(self, api: str) -> Endpoint:
+    def endpoint(self, api: str, on_bad_body: BadBodyHook | None = None) -> Endpoint:
+        """The resource's endpoint of ``api`` on this run's transport; with ``on_bad_body``, a ``GuardedEndpoint``."""
         shared = self.resource.endpoint(api)
-        return Endpoint(self.transport, shared.api, shared.base_url, shared.setting)
+        endpoint = Endpoint(self.transport, shared.api, shared.base_url, shared.setting)
+        return endpoint if on_bad_body is None else GuardedEndpoint(endpoint, on_bad_body)
 
-    def gamma(self) -> Any:
-        from polymarket_assets.clients.gamma import GammaClient
+    def gamma(self, on_bad_body: BadBodyHook | None = None) -> GammaClient:
+        return GammaClient(self.endpoint("gamma", on_bad_body))
 
-        return GammaClient(self.endpoint("gamma"))
+    def clob(self, on_bad_body: BadBodyHook | None = None) -> ClobClient:
+        return ClobClient(self.endpoint("clob", on_bad_body))
 
-    def clob(self) -> Any:
-        from polymarket_assets.clients.clob import ClobClient
-
-        return ClobClient(self.endpoint("clob"))
-
-    def data(self) -> Any:
-        from polymarket_assets.clients.data_api import DataApiClient
-
-        return DataApiClient(self.endpoint("data"))
+    def data(self, on_bad_body: BadBodyHook | None = None) -> DataApiClient:
+        return DataApiClient(self.endpoint("data", on_bad_body))

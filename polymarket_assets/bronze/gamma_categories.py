@@ -11,12 +11,10 @@ from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwa
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily, utc_now
 from polymarket_assets.bronze.gamma_events import gamma_events
-from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
 from polymarket_assets.bronze.mapping import tag_row
 from polymarket_assets.bronze.partitions import day_of, partition_days
 from polymarket_assets.bronze.schemas import GAMMA_CATEGORIES
 from polymarket_assets.bronze.upstream import iter_raw_objects, require_partitions
-from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.parsing import ParseError, parse_gamma_event, parse_gamma_tag
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
@@ -52,7 +50,7 @@ SPEC = DatasetSpec(
 
 def walk_categories(api: RunApi, bronze_root):
     def walk(days: list[dt.date], sink: QuarantineSink):
-        client = GammaClient(GuardedEndpoint(api.endpoint("gamma"), sink.page_hook))
+        client = api.gamma(sink.page_hook)
         for page in client.iter_tag_pages(page_size=TAGS_PAGE_SIZE):
             fetched_at = utc_now()
             for obj in page.items:

@@ -10,11 +10,9 @@ from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily, utc_now
-from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
 from polymarket_assets.bronze.mapping import event_row
 from polymarket_assets.bronze.partitions import day_of, iso_z, range_bounds
 from polymarket_assets.bronze.schemas import GAMMA_EVENTS
-from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.parsing import parse_gamma_event
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
@@ -49,7 +47,7 @@ def event_window_params(days: list[dt.date]) -> dict[str, str]:
 
 def walk_events(api: RunApi):
     def walk(days: list[dt.date], sink: QuarantineSink):
-        client = GammaClient(GuardedEndpoint(api.endpoint("gamma"), sink.page_hook))
+        client = api.gamma(sink.page_hook)
         for page in client.iter_event_pages(event_window_params(days), page_size=EVENTS_PAGE_SIZE):
             fetched_at = utc_now()
             for obj in page.items:

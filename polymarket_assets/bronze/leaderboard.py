@@ -22,7 +22,6 @@ from polymarket_assets.bronze.asset_defaults import POOL_DATA, bronze_asset_kwar
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import MAX_WALK_RESTARTS, utc_now
-from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
 from polymarket_assets.bronze.mapping import leaderboard_row
 from polymarket_assets.bronze.metadata import add_partition_metadata, materialization_metadata, rows_by_day_md
 from polymarket_assets.bronze.parquet_io import PartitionWriter, partition_exists, partition_stats
@@ -153,7 +152,7 @@ def leaderboard(
             bad_pages.append(url)
             quarantine.add(body, reason, url, {"level": "page"})
 
-        client = DataApiClient(GuardedEndpoint(api.endpoint("data"), on_bad_page))
+        client = api.data(on_bad_page)
         max_rows = min(config.max_rows_per_board, config.limit or config.max_rows_per_board)
         rows, seen, rejected, boards = take_snapshot(client, quarantine, category=config.category, max_rows=max_rows, snapshot_at=snapshot_at)
         quarantined = quarantine.count

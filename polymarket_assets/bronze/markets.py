@@ -11,11 +11,9 @@ from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwa
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily, utc_now
 from polymarket_assets.bronze.gamma_events import event_window_params
-from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
 from polymarket_assets.bronze.mapping import market_row
 from polymarket_assets.bronze.partitions import day_of
 from polymarket_assets.bronze.schemas import MARKETS
-from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.parsing import parse_gamma_market
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
@@ -42,7 +40,7 @@ SPEC = DatasetSpec(
 
 def walk_markets(api: RunApi):
     def walk(days: list[dt.date], sink: QuarantineSink):
-        client = GammaClient(GuardedEndpoint(api.endpoint("gamma"), sink.page_hook))
+        client = api.gamma(sink.page_hook)
         for page in client.iter_market_pages(event_window_params(days), page_size=MARKETS_PAGE_SIZE):
             fetched_at = utc_now()
             for obj in page.items:

@@ -44,7 +44,6 @@ from polymarket_assets.bronze.active_markets import ActiveMarket, markets_active
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
 from polymarket_assets.bronze.metadata import materialization_metadata, rows_by_day_md, table_schema
 from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_exists
 from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, contiguous_chunks, day_bounds, partition_days, range_bounds
@@ -53,7 +52,6 @@ from polymarket_assets.bronze.schemas import PRICES
 from polymarket_assets.bronze.trades_assets import discovery_sink, utc_now
 from polymarket_assets.clients.clob import BATCH_HISTORY_MAX_TOKENS, ClobClient
 from polymarket_assets.clients.errors import MalformedResponseError
-from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.pagination import malformed
 from polymarket_assets.clients.parsing import compact_json
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
@@ -402,7 +400,7 @@ def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarke
     report = PricesReport()
     try:
         if pending:
-            gamma = GammaClient(GuardedEndpoint(api.endpoint("gamma"), discovery))
+            gamma = api.gamma(discovery)
             try:
                 markets = markets_active_in(gamma, pending[0], pending[-1], limit=config.limit, on_reject=discovery)
             except MalformedResponseError as exc:
@@ -425,7 +423,7 @@ def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarke
                 on_commit=lambda day, written: checkpoint.mark_done(day, written.rows, written.bytes, run_id),
                 log=context.log,
             )
-            engine.clob = ClobClient(GuardedEndpoint(api.endpoint("clob"), engine.bad_body))
+            engine.clob = api.clob(engine.bad_body)
             report = engine.run()
     except BaseException as exc:
         checkpoint.fail(f"{type(exc).__name__}: {exc}")

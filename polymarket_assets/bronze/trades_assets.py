@@ -63,7 +63,6 @@ from polymarket_assets.bronze.active_markets import ActiveMarket, markets_active
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.guarded_endpoint import GuardedEndpoint
 from polymarket_assets.bronze.metadata import materialization_metadata, rows_by_day_md, table_schema
 from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_exists
 from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, day_bounds, partition_days, range_bounds
@@ -71,7 +70,6 @@ from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
 from polymarket_assets.bronze.schemas import TRADES
 from polymarket_assets.clients.data_api import DataApiClient
 from polymarket_assets.clients.errors import ApiHttpError, MalformedResponseError
-from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.pagination import CursorGuard, Page, envelope_list, malformed, optional_cursor
 from polymarket_assets.clients.parsing import ParseError, compact_json, parse_trade_v2
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
@@ -756,7 +754,7 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
     engine: TradesBackfill | None = None
     try:
         if pending:
-            gamma = GammaClient(GuardedEndpoint(api.endpoint("gamma"), discovery))
+            gamma = api.gamma(discovery)
             try:
                 markets = markets_active_in(gamma, first, last, limit=config.limit, on_reject=discovery)
             except MalformedResponseError as exc:
@@ -784,7 +782,7 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
                 log=context.log,
                 resume=resume,
             )
-            engine.data = DataApiClient(GuardedEndpoint(api.endpoint("data"), engine.bad_body))
+            engine.data = api.data(engine.bad_body)
             report = engine.run()
     except BaseException as exc:
         checkpoint.fail(f"{type(exc).__name__}: {exc}")
