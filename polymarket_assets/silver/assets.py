@@ -157,9 +157,13 @@ def build_silver_asset(model: Model) -> dg.AssetsDefinition:
         for name in result.checks:
             yield _check_result(model, name, result)
         if failures and not result.committed:
+            if result.days_failed:
+                why = (f"the load was rolled back and silver keeps its previous state "
+                       f"({_days_text(result.days_failed)} stay pending)")
+            else:
+                why = "nothing new was loaded; the table as it stands fails them"
             raise dg.Failure(
-                description=f"{model.table}: blocking check(s) {', '.join(failures)} failed; the load was rolled back "
-                f"and silver keeps its previous state ({_days_text(result.days_failed)} stay pending).",
+                description=f"{model.table}: blocking check(s) {', '.join(failures)} failed; {why}.",
                 metadata={"days_failed": _days_text(result.days_failed)},
             )
 
