@@ -94,6 +94,10 @@ def contiguous_chunks(days: list[dt.date], max_days: int) -> list[list[dt.date]]
     return chunks
 
 
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
 def utc_today(now: dt.datetime | None = None) -> dt.date:
     return (now or dt.datetime.now(UTC)).astimezone(UTC).date()
 

@@ -40,16 +40,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from polymarket_assets.bronze.active_markets import ActiveMarket, markets_active_in
+from polymarket_assets.bronze.active_markets import ActiveMarket
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.metadata import materialization_metadata, rows_by_day_md, table_schema
+from polymarket_assets.bronze.metadata import table_schema
 from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_exists
-from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, contiguous_chunks, day_bounds, partition_days, range_bounds
+from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, contiguous_chunks, day_bounds, partition_days, utc_now
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
+from polymarket_assets.bronze.range_run import DiscoverySink, RangeReport, add_range_partition_metadata, discover_markets, range_label, range_run_metadata, resume_hint_on_failure
 from polymarket_assets.bronze.schemas import PRICES
-from polymarket_assets.bronze.trades_assets import discovery_sink, utc_now
 from polymarket_assets.clients.clob import BATCH_HISTORY_MAX_TOKENS, ClobClient
 from polymarket_assets.clients.errors import MalformedResponseError
 from polymarket_assets.clients.pagination import malformed
@@ -162,11 +162,8 @@ class _Day:
 
 
 @dataclass
-class PricesReport:
-    written: dict[dt.date, tuple[int, int]] = field(default_factory=dict)
+class PricesReport(RangeReport):
     fidelity: dict[dt.date, int] = field(default_factory=dict)
-    previews: dict[dt.date, list[dict[str, Any]]] = field(default_factory=dict)
-    quarantined: dict[dt.date, int] = field(default_factory=dict)
     requests: int = 0
     tokens: int = 0
     points_outside_active_days: int = 0
@@ -355,10 +352,8 @@ class PricesBackfill:
         )
         written = self._writer(state.day).commit()
         state.writer = None
-        self.report.written[state.day] = (written.rows, written.bytes)
+        self.report.record_commit(state.day, written, state.preview, state.quarantine.count)
         self.report.fidelity[state.day] = fidelity
-        self.report.previews[state.day] = state.preview
-        self.report.quarantined[state.day] = state.quarantine.count
         if self.on_commit is not None:
             self.on_commit(state.day, written)
         if self.log:
@@ -395,21 +390,22 @@ def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarke
     stats = api.stats
     before = stats.snapshot()
     started = time.monotonic()
-    discovery = discovery_sink(lake.quarantine, ASSET, pending[0] if pending else first)
+    discovery = DiscoverySink(lake.quarantine, ASSET, pending[0] if pending else first)
     markets: list[ActiveMarket] = []
     report = PricesReport()
-    try:
+    with resume_hint_on_failure(ASSET, days, checkpoint):
         if pending:
-            gamma = api.gamma(discovery)
-            try:
-                markets = markets_active_in(gamma, pending[0], pending[-1], limit=config.limit, on_reject=discovery)
-            except MalformedResponseError as exc:
-                if not getattr(exc, "already_quarantined", False):
-                    discovery(exc.body, exc.reason, exc.url)
-                raise dg.Failure(
-                    description=f"prices {first}..{last}: Gamma market discovery got an unusable page ({exc.reason}); body "
+            markets = discover_markets(
+                api,
+                discovery,
+                pending[0],
+                pending[-1],
+                limit=config.limit,
+                unusable_page=lambda reason: (
+                    f"prices {first}..{last}: Gamma market discovery got an unusable page ({reason}); body "
                     f"quarantined under {lake.quarantine / ASSET}; nothing written. Re-run later."
-                ) from exc
+                ),
+            )
             engine = PricesBackfill(
                 clob=None,
                 bronze_root=lake.bronze,
@@ -425,77 +421,37 @@ def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarke
             )
             engine.clob = api.clob(engine.bad_body)
             report = engine.run()
-    except BaseException as exc:
-        checkpoint.fail(f"{type(exc).__name__}: {exc}")
-        done = sorted(checkpoint.done_days)
-        remaining = [d for d in days if d not in checkpoint.done_days]
-        message = (
-            f"prices {first}..{last} failed: {type(exc).__name__}: {str(exc)[:800]}\n"
-            f"Committed and checkpointed: {', '.join(map(str, done)) or 'none'}. Re-running the same range resumes "
-            f"with the {len(remaining)} remaining day(s) ({checkpoint.path}); run config fresh: true refetches all."
-        )
-        if isinstance(exc, dg.Failure):
-            raise dg.Failure(description=message + f"\n{exc.description}", metadata=exc.metadata) from exc
-        if isinstance(exc, Exception):
-            raise dg.Failure(description=message) from exc
-        raise
     checkpoint.clear()
 
     delta = stats.since(before)
-    kept = dict(checkpoint.resumed)
-    per_day = {d.isoformat(): v for d, v in report.written.items()}
-    extra = {
-        "rows_by_day": dg.MetadataValue.md(rows_by_day_md(per_day, sorted(kept))),
-        "partitions_written": dg.MetadataValue.int(len(report.written)),
-        "partitions_kept_from_checkpoint": dg.MetadataValue.int(len(kept)),
-        "markets_active": dg.MetadataValue.int(len(markets)),
-        "tokens": dg.MetadataValue.int(report.tokens),
-        "batch_requests": dg.MetadataValue.int(report.requests),
-        "lost_requests": dg.MetadataValue.int(report.lost_requests),
-        "points_outside_active_days": dg.MetadataValue.int(report.points_outside_active_days),
-        "fidelity_minutes_by_day": dg.MetadataValue.json({d.isoformat(): m for d, m in sorted(report.fidelity.items())}),
-        "elapsed_seconds": dg.MetadataValue.float(round(time.monotonic() - started, 3)),
-        "range": dg.MetadataValue.text(f"{first}..{last} ({len(days)} day(s); requests/retries/429s are for the whole run)"),
-        "source": dg.MetadataValue.text(SOURCE),
-        "limited": dg.MetadataValue.bool(config.limit is not None),
-    }
-    quarantined_total = sum(report.quarantined.values()) + discovery.box.count  # type: ignore[attr-defined]
-    run_metadata = materialization_metadata(
-        table_or_rows_count=sum(r for r, _ in report.written.values()) + sum(int(v.get("rows", 0)) for v in kept.values()),
+    run_metadata = range_run_metadata(
         schema=PRICES,
+        days=days,
+        report=report,
+        kept=checkpoint.resumed,
         stats_delta=delta,
-        bytes_written=sum(b for _, b in report.written.values()),
-        window=range_bounds(days),
-        preview=next((p for p in report.previews.values() if p), []),
-        quarantined=quarantined_total,
-        extra=extra,
+        markets_active=len(markets),
+        quarantined_elsewhere=discovery.count,
+        extra={
+            "tokens": dg.MetadataValue.int(report.tokens),
+            "batch_requests": dg.MetadataValue.int(report.requests),
+            "lost_requests": dg.MetadataValue.int(report.lost_requests),
+            "points_outside_active_days": dg.MetadataValue.int(report.points_outside_active_days),
+            "fidelity_minutes_by_day": dg.MetadataValue.json({d.isoformat(): m for d, m in sorted(report.fidelity.items())}),
+            "elapsed_seconds": dg.MetadataValue.float(round(time.monotonic() - started, 3)),
+            "range": dg.MetadataValue.text(range_label(days)),
+            "source": dg.MetadataValue.text(SOURCE),
+            "limited": dg.MetadataValue.bool(config.limit is not None),
+        },
     )
-    if len(days) > 1:
-        for day in days:
-            key = day.isoformat()
-            if day in report.written:
-                rows, size = report.written[day]
-                status = f"written by run {run_id} at {report.fidelity[day]}-minute resolution"
-                preview, quarantined = report.previews.get(day, []), report.quarantined.get(day, 0)
-            else:
-                record = kept.get(key, {})
-                rows, size = int(record.get("rows", 0)), 0
-                status = f"kept: committed by run {record.get('run_id')} at {record.get('committed_at')}"
-                preview, quarantined = [], 0
-            context.add_asset_metadata(
-                {
-                    **materialization_metadata(
-                        table_or_rows_count=rows,
-                        schema=PRICES,
-                        stats_delta=delta,
-                        bytes_written=size,
-                        window=day_bounds(day),
-                        preview=preview,
-                        quarantined=quarantined,
-                    ),
-                    "partition_status": dg.MetadataValue.text(status),
-                    "range": extra["range"],
-                },
-                partition_key=key,
-            )
+    add_range_partition_metadata(
+        context,
+        schema=PRICES,
+        days=days,
+        report=report,
+        kept=checkpoint.resumed,
+        stats_delta=delta,
+        run_metadata=run_metadata,
+        written_status=lambda day: f"written by run {run_id} at {report.fidelity[day]}-minute resolution",
+    )
     return dg.MaterializeResult(metadata=run_metadata)

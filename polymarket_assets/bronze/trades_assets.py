@@ -59,14 +59,15 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from polymarket_assets.bronze.active_markets import ActiveMarket, markets_active_in
+from polymarket_assets.bronze.active_markets import ActiveMarket
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.metadata import materialization_metadata, rows_by_day_md, table_schema
+from polymarket_assets.bronze.metadata import table_schema
 from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_exists
-from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, day_bounds, partition_days, range_bounds
+from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, day_bounds, partition_days, utc_now
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
+from polymarket_assets.bronze.range_run import DiscoverySink, RangeReport, add_range_partition_metadata, discover_markets, range_label, range_run_metadata, resume_hint_on_failure
 from polymarket_assets.bronze.schemas import TRADES
 from polymarket_assets.clients.data_api import DataApiClient
 from polymarket_assets.clients.errors import ApiHttpError, MalformedResponseError
@@ -82,10 +83,6 @@ WRITER_BUFFER_BYTES = 24 * 1024 * 1024
 PREVIEW_ROWS = 5
 _SIX = Decimal("0.000001")
 _SEP = "\x1f"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class TradesRunConfig(BronzeRunConfig):
@@ -343,12 +340,9 @@ class DayState:
 
 
 @dataclass
-class TradesReport:
+class TradesReport(RangeReport):
     """What a range run did (metadata source)."""
 
-    written: dict[dt.date, tuple[int, int]] = field(default_factory=dict)
-    previews: dict[dt.date, list[dict[str, Any]]] = field(default_factory=dict)
-    quarantined: dict[dt.date, int] = field(default_factory=dict)
     chains: int = 0
     pages: int = 0
     chain_restarts: int = 0
@@ -674,9 +668,7 @@ class TradesBackfill:
         assert writer is not None
         state.written = writer.commit()
         state.writer = None
-        self.report.written[state.day] = (state.written.rows, state.written.bytes)
-        self.report.previews[state.day] = state.preview
-        self.report.quarantined[state.day] = state.quarantine.count
+        self.report.record_commit(state.day, state.written, state.preview, state.quarantine.count)
         if self.on_commit is not None:
             self.on_commit(state.day, state.written, self.resume_record(state.day))
         if self.log:
@@ -699,21 +691,6 @@ def usable_resume_record(record: Any, days: Sequence[dt.date], kept: set[dt.date
         return None
     suffix = [d for d in days if d >= since]
     return record if suffix and all(d in kept for d in suffix) else None
-
-
-def discovery_sink(quarantine_root: Any, asset: str, day: dt.date) -> Callable[[Any, str, "str | None"], None]:
-    """A quarantine callback for market discovery: takes raw bodies (``GuardedEndpoint`` hook) and unreadable
-    Gamma market objects (``markets_active_in(on_reject=...)``). ``.box`` is the ``Quarantine`` behind it."""
-    box = Quarantine(quarantine_root, asset, day)
-    lock = threading.Lock()
-
-    def add(obj: Any, reason: str, url: "str | None") -> None:
-        body = obj if isinstance(obj, (bytes, str)) else compact_json(obj)
-        with lock:
-            box.add(body, reason, url, {"level": "gamma market discovery"})
-
-    add.box = box  # type: ignore[attr-defined]
-    return add
 
 
 @dg.asset(
@@ -748,25 +725,24 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
     stats = api.stats
     before = stats.snapshot()
     started = time.monotonic()
-    discovery = discovery_sink(lake.quarantine, ASSET, pending[0] if pending else first)
+    discovery = DiscoverySink(lake.quarantine, ASSET, pending[0] if pending else first)
     markets: list[ActiveMarket] = []
     report = TradesReport()
     engine: TradesBackfill | None = None
-    try:
+    with resume_hint_on_failure(ASSET, days, checkpoint):
         if pending:
-            gamma = api.gamma(discovery)
-            try:
-                markets = markets_active_in(gamma, first, last, limit=config.limit, on_reject=discovery)
-            except MalformedResponseError as exc:
-                if not getattr(exc, "already_quarantined", False):
-                    discovery(exc.body, exc.reason, exc.url)
-                raise dg.Failure(
-                    description=(
-                        f"trades {first}..{last}: Gamma market discovery got an unusable page ({exc.reason}); the body is "
-                        f"quarantined under {lake.quarantine / ASSET}. Without the market list no day can be complete; "
-                        f"nothing was written. Re-run later."
-                    )
-                ) from exc
+            markets = discover_markets(
+                api,
+                discovery,
+                first,
+                last,
+                limit=config.limit,
+                unusable_page=lambda reason: (
+                    f"trades {first}..{last}: Gamma market discovery got an unusable page ({reason}); the body is "
+                    f"quarantined under {lake.quarantine / ASSET}. Without the market list no day can be complete; "
+                    f"nothing was written. Re-run later."
+                ),
+            )
             context.log.info(f"trades: {len(markets)} market(s) active in {first}..{last}; {len(pending)} day(s) to fetch")
             engine = TradesBackfill(
                 data=None,
@@ -784,91 +760,48 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
             )
             engine.data = api.data(engine.bad_body)
             report = engine.run()
-    except BaseException as exc:
-        checkpoint.fail(f"{type(exc).__name__}: {exc}")
-        done = sorted(checkpoint.done_days)
-        remaining = [d for d in days if d not in checkpoint.done_days]
-        message = (
-            f"trades {first}..{last} failed: {type(exc).__name__}: {str(exc)[:800]}\n"
-            f"Committed and checkpointed: {', '.join(map(str, done)) or 'none'}. Re-running the same range resumes "
-            f"with the {len(remaining)} remaining day(s) ({checkpoint.path}); run config fresh: true refetches all."
-        )
-        if isinstance(exc, dg.Failure):
-            raise dg.Failure(description=message + f"\n{exc.description}", metadata=exc.metadata) from exc
-        if isinstance(exc, Exception):
-            raise dg.Failure(description=message) from exc
-        raise
     checkpoint.clear()
 
     elapsed = time.monotonic() - started
     delta = stats.since(before)
-    quarantined_discovery = discovery.box.count  # type: ignore[attr-defined]
-    per_day_rows = {d.isoformat(): v for d, v in report.written.items()}
-    kept_records = {k: v for k, v in checkpoint.resumed.items()}
-    run_extra = {
-        "rows_by_day": dg.MetadataValue.md(rows_by_day_md(per_day_rows, sorted(kept_records))),
-        "partitions_written": dg.MetadataValue.int(len(report.written)),
-        "partitions_kept_from_checkpoint": dg.MetadataValue.int(len(kept_records)),
-        "markets_active": dg.MetadataValue.int(len(markets)),
-        "markets_skipped_no_condition_id": dg.MetadataValue.int(engine.skipped_markets if engine else 0),
-        "condition_chains": dg.MetadataValue.int(report.chains),
-        "pages": dg.MetadataValue.int(report.pages),
-        "pages_with_rows_in_range": dg.MetadataValue.int(report.pages_with_range_rows),
-        "rows_after_range_paged_through": dg.MetadataValue.int(report.rows_after_range),
-        "rows_before_range_paged_through": dg.MetadataValue.int(report.rows_before_range),
-        "rows_on_kept_days_skipped": dg.MetadataValue.int(report.rows_in_kept_days),
-        "chain_restarts": dg.MetadataValue.int(report.chain_restarts),
-        "chains_resumed_from_saved_cursor": dg.MetadataValue.int(report.chains_resumed_from_cursor),
-        "chains_skipped_exhausted_on_kept_days": dg.MetadataValue.int(report.chains_skipped_exhausted),
-        "saved_cursors_refused": dg.MetadataValue.int(report.resume_cursors_refused),
-        "chains_abandoned": dg.MetadataValue.int(report.chains_abandoned),
-        "replayed_rows_skipped": dg.MetadataValue.int(report.replayed_rows_skipped),
-        "quarantined_bodies": dg.MetadataValue.int(report.quarantined_bodies + quarantined_discovery),
-        "elapsed_seconds": dg.MetadataValue.float(round(elapsed, 3)),
-        "range": dg.MetadataValue.text(f"{first}..{last} ({len(days)} day(s); requests/retries/429s are for the whole run)"),
-        "page_size": dg.MetadataValue.int(config.page_size),
-        "limited": dg.MetadataValue.bool(config.limit is not None),
-        "taker_only": dg.MetadataValue.bool(True),
-    }
-    preview = next((p for p in report.previews.values() if p), [])
-    run_metadata = materialization_metadata(
-        table_or_rows_count=sum(r for r, _ in report.written.values()) + sum(int(v.get("rows", 0)) for v in kept_records.values()),
+    run_metadata = range_run_metadata(
         schema=TRADES,
+        days=days,
+        report=report,
+        kept=checkpoint.resumed,
         stats_delta=delta,
-        bytes_written=sum(b for _, b in report.written.values()),
-        window=range_bounds(days),
-        preview=preview,
-        quarantined=sum(report.quarantined.values()) + quarantined_discovery,
-        extra=run_extra,
+        markets_active=len(markets),
+        quarantined_elsewhere=discovery.count,
+        extra={
+            "markets_skipped_no_condition_id": dg.MetadataValue.int(engine.skipped_markets if engine else 0),
+            "condition_chains": dg.MetadataValue.int(report.chains),
+            "pages": dg.MetadataValue.int(report.pages),
+            "pages_with_rows_in_range": dg.MetadataValue.int(report.pages_with_range_rows),
+            "rows_after_range_paged_through": dg.MetadataValue.int(report.rows_after_range),
+            "rows_before_range_paged_through": dg.MetadataValue.int(report.rows_before_range),
+            "rows_on_kept_days_skipped": dg.MetadataValue.int(report.rows_in_kept_days),
+            "chain_restarts": dg.MetadataValue.int(report.chain_restarts),
+            "chains_resumed_from_saved_cursor": dg.MetadataValue.int(report.chains_resumed_from_cursor),
+            "chains_skipped_exhausted_on_kept_days": dg.MetadataValue.int(report.chains_skipped_exhausted),
+            "saved_cursors_refused": dg.MetadataValue.int(report.resume_cursors_refused),
+            "chains_abandoned": dg.MetadataValue.int(report.chains_abandoned),
+            "replayed_rows_skipped": dg.MetadataValue.int(report.replayed_rows_skipped),
+            "quarantined_bodies": dg.MetadataValue.int(report.quarantined_bodies + discovery.count),
+            "elapsed_seconds": dg.MetadataValue.float(round(elapsed, 3)),
+            "range": dg.MetadataValue.text(range_label(days)),
+            "page_size": dg.MetadataValue.int(config.page_size),
+            "limited": dg.MetadataValue.bool(config.limit is not None),
+            "taker_only": dg.MetadataValue.bool(True),
+        },
     )
-    if len(days) > 1:
-        for day in days:
-            key = day.isoformat()
-            if day in report.written:
-                rows, size = report.written[day]
-                status = f"written by run {run_id}"
-                day_preview = report.previews.get(day, [])
-                day_quarantined = report.quarantined.get(day, 0)
-            else:
-                record = kept_records.get(key, {})
-                rows, size = int(record.get("rows", 0)), 0
-                status = f"kept: committed by run {record.get('run_id')} at {record.get('committed_at')}"
-                day_preview, day_quarantined = [], 0
-            context.add_asset_metadata(
-                {
-                    **materialization_metadata(
-                        table_or_rows_count=rows,
-                        schema=TRADES,
-                        stats_delta=delta,
-                        bytes_written=size,
-                        window=day_bounds(day),
-                        preview=day_preview,
-                        quarantined=day_quarantined,
-                    ),
-                    "partition_status": dg.MetadataValue.text(status),
-                    "range": run_extra["range"],
-                    "rows_by_day": run_extra["rows_by_day"],
-                },
-                partition_key=key,
-            )
+    add_range_partition_metadata(
+        context,
+        schema=TRADES,
+        days=days,
+        report=report,
+        kept=checkpoint.resumed,
+        stats_delta=delta,
+        run_metadata=run_metadata,
+        copied=("range", "rows_by_day"),
+    )
     return dg.MaterializeResult(metadata=run_metadata)
