@@ -42,13 +42,13 @@ from pydantic import Field
 
 from polymarket_assets.bronze.active_markets import ActiveMarket
 from polymarket_assets.bronze.api import RunApi
-from polymarket_assets.bronze.checkpoint import RangeCheckpoint
+from polymarket_assets.bronze.asset_defaults import POOL_CLOB, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.metadata import table_schema
-from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_exists
-from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, contiguous_chunks, day_bounds, partition_days, utc_now
+from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition
+from polymarket_assets.bronze.partitions import contiguous_chunks, day_bounds, partition_days, utc_now
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
-from polymarket_assets.bronze.range_run import DiscoverySink, RangeReport, add_range_partition_metadata, discover_markets, range_label, range_run_metadata, resume_hint_on_failure
+from polymarket_assets.bronze.range_run import DiscoverySink, RangeReport, discover_markets, open_range, range_label, range_run_result, resume_hint_on_failure
 from polymarket_assets.bronze.schemas import PRICES
 from polymarket_assets.clients.clob import BATCH_HISTORY_MAX_TOKENS, ClobClient
 from polymarket_assets.clients.errors import MalformedResponseError
@@ -361,29 +361,24 @@ class PricesBackfill:
 
 
 @dg.asset(
-    key=["bronze", ASSET],
-    group_name="bronze",
-    kinds={"polymarket", "parquet"},
-    owners=["team:data-platform"],
-    partitions_def=DAILY_PARTITIONS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="polymarket_clob",
-    description=(
-        "Price-history points of that UTC day for every outcome token of the markets active that day, from CLOB "
-        "POST /batch-prices-history (≤ 20 tokens per call) at the finest bucket the API still retains for the "
-        "day's age (1 min ≤ 7 days, 5 min ≤ 60 days, 30 min ≤ 90 days, else 3 h); resolution_seconds stored."
+    name=ASSET,
+    **bronze_asset_kwargs(
+        kinds={"polymarket"},
+        pool=POOL_CLOB,
+        description=(
+            "Price-history points of that UTC day for every outcome token of the markets active that day, from CLOB "
+            "POST /batch-prices-history (≤ 20 tokens per call) at the finest bucket the API still retains for the "
+            "day's age (1 min ≤ 7 days, 5 min ≤ 60 days, 30 min ≤ 90 days, else 3 h); resolution_seconds stored."
+        ),
+        metadata={"dagster/column_schema": table_schema(PRICES), "key": "token_id, ts", "source": SOURCE},
     ),
-    metadata={"dagster/column_schema": table_schema(PRICES), "key": "token_id, ts", "source": SOURCE},
 )
 def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarket_api: PolymarketApiResource, lake: LakeResource) -> dg.MaterializeResult:
     days = partition_days(context)
     first, last = days[0], days[-1]
     run_id = context.run_id
     now = utc_now()
-    checkpoint = RangeCheckpoint.open(
-        lake.state, ASSET, days, run_id, fresh=config.fresh, exists=lambda d: partition_exists(lake.bronze, ASSET, d)
-    )
-    pending = [d for d in days if d not in checkpoint.resumed_days]
+    checkpoint, pending = open_range(lake, ASSET, days, run_id, fresh=config.fresh)
     if checkpoint.resumed:
         context.log.info(f"prices {first}..{last}: resuming; {len(checkpoint.resumed)} day(s) kept, {len(pending)} to fetch")
     api = RunApi(polymarket_api, config.timeout)
@@ -424,7 +419,8 @@ def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarke
     checkpoint.clear()
 
     delta = stats.since(before)
-    run_metadata = range_run_metadata(
+    return range_run_result(
+        context,
         schema=PRICES,
         days=days,
         report=report,
@@ -443,15 +439,5 @@ def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarke
             "source": dg.MetadataValue.text(SOURCE),
             "limited": dg.MetadataValue.bool(config.limit is not None),
         },
-    )
-    add_range_partition_metadata(
-        context,
-        schema=PRICES,
-        days=days,
-        report=report,
-        kept=checkpoint.resumed,
-        stats_delta=delta,
-        run_metadata=run_metadata,
         written_status=lambda day: f"written by run {run_id} at {report.fidelity[day]}-minute resolution",
     )
-    return dg.MaterializeResult(metadata=run_metadata)

@@ -2,13 +2,14 @@
 
 Both run one Dagster run per range (``BackfillPolicy.single_run``) the same way:
 
-1. :func:`discover_markets` finds the markets active in the range once (Gamma), every unusable body or
+1. :func:`open_range` opens the range's checkpoint and lists the days still to fetch;
+2. :func:`discover_markets` finds the markets active in the range once (Gamma), every unusable body or
    market object going to a :class:`DiscoverySink`;
-2. the asset's engine fetches the pending days and commits each one into the ``RangeCheckpoint``, filling a
+3. the asset's engine fetches the pending days and commits each one into the ``RangeCheckpoint``, filling a
    :class:`RangeReport`; :func:`resume_hint_on_failure` around it turns any error into a ``dg.Failure``
    saying which days are committed and how a re-run resumes;
-3. :func:`range_run_metadata` builds the run's metadata (days kept from an earlier attempt included) and
-   :func:`add_range_partition_metadata` gives each partition of a range its own figures.
+4. :func:`range_run_result` builds the run's metadata (days kept from an earlier attempt included) and gives
+   each partition of a range its own figures.
 
 (The Gamma assets and the leaderboard use ``daily_runner.py`` / ``metadata.add_partition_metadata``
 instead: other figures per partition, no market discovery.)
@@ -30,11 +31,23 @@ from polymarket_assets.bronze.active_markets import ActiveMarket, markets_active
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint
 from polymarket_assets.bronze.metadata import materialization_metadata, rows_by_day_md
-from polymarket_assets.bronze.parquet_io import WrittenPartition
+from polymarket_assets.bronze.parquet_io import WrittenPartition, partition_exists
 from polymarket_assets.bronze.partitions import day_bounds, range_bounds
 from polymarket_assets.bronze.quarantine import Quarantine
 from polymarket_assets.clients.errors import MalformedResponseError
 from polymarket_assets.clients.parsing import compact_json
+
+# ------------------------------------------------------------------------------------------------
+# Starting
+# ------------------------------------------------------------------------------------------------
+
+
+def open_range(lake: Any, asset: str, days: Sequence[dt.date], run_id: str | None, *, fresh: bool) -> tuple[RangeCheckpoint, list[dt.date]]:
+    """The range's checkpoint (``RangeCheckpoint.open``: days an earlier failed attempt committed are kept when
+    their partition is still on disk, unless ``fresh``) and the days still to fetch, in order."""
+    checkpoint = RangeCheckpoint.open(lake.state, asset, days, run_id, fresh=fresh, exists=lambda d: partition_exists(lake.bronze, asset, d))
+    return checkpoint, [d for d in days if d not in checkpoint.resumed_days]
+
 
 # ------------------------------------------------------------------------------------------------
 # Market discovery
@@ -130,7 +143,8 @@ def range_label(days: Sequence[dt.date]) -> str:
     return f"{days[0]}..{days[-1]} ({len(days)} day(s); requests/retries/429s are for the whole run)"
 
 
-def range_run_metadata(
+def range_run_result(
+    context: dg.AssetExecutionContext,
     *,
     schema: pa.Schema,
     days: Sequence[dt.date],
@@ -140,12 +154,21 @@ def range_run_metadata(
     markets_active: int,
     quarantined_elsewhere: int,
     extra: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The run's ``materialization_metadata``: rows of the days written *and* kept (``kept`` =
-    ``checkpoint.resumed``), bytes written by this run, the range's window, the first non-empty preview, and
-    the quarantine count of every day plus ``quarantined_elsewhere`` (market discovery). Extra keys:
-    ``rows_by_day``, ``partitions_written``, ``partitions_kept_from_checkpoint``, ``markets_active``, then
-    ``extra`` (the asset's own figures)."""
+    copied_to_partitions: Sequence[str] = ("range",),
+    written_status: Callable[[dt.date], str] | None = None,
+) -> dg.MaterializeResult:
+    """The run's result: ``materialization_metadata`` over the whole range (rows of the days written *and*
+    kept, ``kept`` = ``checkpoint.resumed``; bytes written by this run; the first non-empty preview; the
+    quarantine count of every day plus ``quarantined_elsewhere``, i.e. market discovery) with the keys
+    ``rows_by_day``, ``partitions_written``, ``partitions_kept_from_checkpoint``, ``markets_active`` and then
+    ``extra`` (the asset's own figures).
+
+    In a range (more than one day) each partition also gets its own ``materialization_metadata`` (rows,
+    bytes, day window, preview, quarantine count; request counters stay run-wide), ``partition_status`` and
+    the ``copied_to_partitions`` keys of the run metadata. Status of a day written by this run:
+    ``written_status(day)`` (default "written by run <id>"); of a kept day: "kept: committed by run <id> at
+    <time>".
+    """
     per_day = {d.isoformat(): v for d, v in report.written.items()}
     common = {
         "rows_by_day": dg.MetadataValue.md(rows_by_day_md(per_day, sorted(kept))),
@@ -153,7 +176,7 @@ def range_run_metadata(
         "partitions_kept_from_checkpoint": dg.MetadataValue.int(len(kept)),
         "markets_active": dg.MetadataValue.int(markets_active),
     }
-    return materialization_metadata(
+    run_metadata = materialization_metadata(
         table_or_rows_count=sum(r for r, _ in report.written.values()) + sum(int(v.get("rows", 0)) for v in kept.values()),
         schema=schema,
         stats_delta=stats_delta,
@@ -163,50 +186,43 @@ def range_run_metadata(
         quarantined=sum(report.quarantined.values()) + quarantined_elsewhere,
         extra={**common, **extra},
     )
+    if len(days) > 1:
+        copied = {k: run_metadata[k] for k in copied_to_partitions}
+        for day in days:
+            context.add_asset_metadata(
+                {**_partition_metadata(context, day, schema, report, kept, stats_delta, written_status), **copied},
+                partition_key=day.isoformat(),
+            )
+    return dg.MaterializeResult(metadata=run_metadata)
 
 
-def add_range_partition_metadata(
+def _partition_metadata(
     context: dg.AssetExecutionContext,
-    *,
+    day: dt.date,
     schema: pa.Schema,
-    days: Sequence[dt.date],
     report: RangeReport,
     kept: Mapping[str, Mapping[str, Any]],
     stats_delta: Mapping[str, float],
-    run_metadata: Mapping[str, Any],
-    copied: Sequence[str] = ("range",),
-    written_status: Callable[[dt.date], str] | None = None,
-) -> None:
-    """In a range run (more than one day), give each partition its own ``materialization_metadata`` (rows,
-    bytes, day window, preview, quarantine count; request counters stay run-wide) plus ``partition_status``
-    and the ``copied`` keys of ``run_metadata``. A day written by this run: ``written_status(day)`` (default
-    "written by run <id>"); a day kept from an earlier attempt: "kept: committed by run <id> at <time>"."""
-    if len(days) < 2:
-        return
-    for day in days:
-        key = day.isoformat()
-        if day in report.written:
-            rows, size = report.written[day]
-            status = written_status(day) if written_status else f"written by run {context.run_id}"
-            preview, quarantined = report.previews.get(day, []), report.quarantined.get(day, 0)
-        else:
-            record = kept.get(key, {})
-            rows, size = int(record.get("rows", 0)), 0
-            status = f"kept: committed by run {record.get('run_id')} at {record.get('committed_at')}"
-            preview, quarantined = [], 0
-        context.add_asset_metadata(
-            {
-                **materialization_metadata(
-                    table_or_rows_count=rows,
-                    schema=schema,
-                    stats_delta=stats_delta,
-                    bytes_written=size,
-                    window=day_bounds(day),
-                    preview=preview,
-                    quarantined=quarantined,
-                ),
-                "partition_status": dg.MetadataValue.text(status),
-                **{k: run_metadata[k] for k in copied},
-            },
-            partition_key=key,
-        )
+    written_status: Callable[[dt.date], str] | None,
+) -> dict[str, Any]:
+    if day in report.written:
+        rows, size = report.written[day]
+        status = written_status(day) if written_status else f"written by run {context.run_id}"
+        preview, quarantined = report.previews.get(day, []), report.quarantined.get(day, 0)
+    else:
+        record = kept.get(day.isoformat(), {})
+        rows, size = int(record.get("rows", 0)), 0
+        status = f"kept: committed by run {record.get('run_id')} at {record.get('committed_at')}"
+        preview, quarantined = [], 0
+    return {
+        **materialization_metadata(
+            table_or_rows_count=rows,
+            schema=schema,
+            stats_delta=stats_delta,
+            bytes_written=size,
+            window=day_bounds(day),
+            preview=preview,
+            quarantined=quarantined,
+        ),
+        "partition_status": dg.MetadataValue.text(status),
+    }

@@ -61,13 +61,13 @@ from pydantic import Field
 
 from polymarket_assets.bronze.active_markets import ActiveMarket
 from polymarket_assets.bronze.api import RunApi
-from polymarket_assets.bronze.checkpoint import RangeCheckpoint
+from polymarket_assets.bronze.asset_defaults import POOL_DATA, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.metadata import table_schema
-from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_exists
-from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, day_bounds, partition_days, utc_now
+from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition
+from polymarket_assets.bronze.partitions import day_bounds, partition_days, utc_now
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
-from polymarket_assets.bronze.range_run import DiscoverySink, RangeReport, add_range_partition_metadata, discover_markets, range_label, range_run_metadata, resume_hint_on_failure
+from polymarket_assets.bronze.range_run import DiscoverySink, RangeReport, discover_markets, open_range, range_label, range_run_result, resume_hint_on_failure
 from polymarket_assets.bronze.schemas import TRADES
 from polymarket_assets.clients.data_api import DataApiClient
 from polymarket_assets.clients.errors import ApiHttpError, MalformedResponseError
@@ -694,29 +694,24 @@ def usable_resume_record(record: Any, days: Sequence[dt.date], kept: set[dt.date
 
 
 @dg.asset(
-    key=["bronze", ASSET],
-    group_name="bronze",
-    kinds={"polymarket", "parquet"},
-    owners=["team:data-platform"],
-    partitions_def=DAILY_PARTITIONS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="polymarket_data",
-    description=(
-        "Every trade executed that UTC day in the markets active that day, from Data API GET /v2/trades "
-        "(taker_only=true: each fill once, on its taker side). Dedupe key trade_key. Range backfills page "
-        "/v2/trades once per batch of 20 condition ids for the whole range and split rows by day."
+    name=ASSET,
+    **bronze_asset_kwargs(
+        kinds={"polymarket"},
+        pool=POOL_DATA,
+        description=(
+            "Every trade executed that UTC day in the markets active that day, from Data API GET /v2/trades "
+            "(taker_only=true: each fill once, on its taker side). Dedupe key trade_key. Range backfills page "
+            "/v2/trades once per batch of 20 condition ids for the whole range and split rows by day."
+        ),
+        metadata={"dagster/column_schema": table_schema(TRADES), "dedupe_key": "trade_key", "taker_only": True},
     ),
-    metadata={"dagster/column_schema": table_schema(TRADES), "dedupe_key": "trade_key", "taker_only": True},
 )
 def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarket_api: PolymarketApiResource, lake: LakeResource) -> dg.MaterializeResult:
     days = partition_days(context)
     first, last = days[0], days[-1]
     run_id = context.run_id
-    checkpoint = RangeCheckpoint.open(
-        lake.state, ASSET, days, run_id, fresh=config.fresh, exists=lambda d: partition_exists(lake.bronze, ASSET, d)
-    )
+    checkpoint, pending = open_range(lake, ASSET, days, run_id, fresh=config.fresh)
     kept = sorted(checkpoint.resumed_days)
-    pending = [d for d in days if d not in checkpoint.resumed_days]
     resume = usable_resume_record(checkpoint.state.get("resume"), days, checkpoint.resumed_days)
     if kept:
         context.log.info(f"trades {first}..{last}: resuming; {len(kept)} day(s) kept from an earlier attempt, {len(pending)} to fetch")
@@ -764,7 +759,8 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
 
     elapsed = time.monotonic() - started
     delta = stats.since(before)
-    run_metadata = range_run_metadata(
+    return range_run_result(
+        context,
         schema=TRADES,
         days=days,
         report=report,
@@ -793,15 +789,5 @@ def trades(context: dg.AssetExecutionContext, config: TradesRunConfig, polymarke
             "limited": dg.MetadataValue.bool(config.limit is not None),
             "taker_only": dg.MetadataValue.bool(True),
         },
+        copied_to_partitions=("range", "rows_by_day"),
     )
-    add_range_partition_metadata(
-        context,
-        schema=TRADES,
-        days=days,
-        report=report,
-        kept=checkpoint.resumed,
-        stats_delta=delta,
-        run_metadata=run_metadata,
-        copied=("range", "rows_by_day"),
-    )
-    return dg.MaterializeResult(metadata=run_metadata)
