@@ -20,7 +20,7 @@ One run covers one day or a range of days. The runner:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,18 +34,15 @@ from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.guarded_endpoint import QuarantinedResponseError
 from polymarket_assets.bronze.metadata import add_partition_metadata, materialization_metadata, rows_by_day_md
 from polymarket_assets.bronze.parquet_io import PartitionWriter, partition_exists, partition_stats
-from polymarket_assets.bronze.partitions import contiguous_chunks, partition_days, range_bounds
+from polymarket_assets.bronze.partitions import contiguous_chunks, day_of, partition_days, range_bounds, utc_now
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
 from polymarket_assets.clients.errors import MalformedResponseError
+from polymarket_assets.clients.pagination import Page
 from polymarket_assets.clients.parsing import ParseError, compact_json
 
 MAX_WALK_RESTARTS = 2
 WRITE_BATCH_ROWS = 2_000
 PREVIEW_KEEP = 5
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -65,6 +62,20 @@ class Fetched:
 
 
 DayRow = tuple[dt.date | None, dict[str, Any]]
+
+
+def fetched_items(pages: Iterable[Page], kind: str) -> Iterator[Fetched]:
+    """Every object of every page as a ``Fetched`` stamped with the time its page arrived."""
+    for page in pages:
+        fetched_at = utc_now()
+        for obj in page.items:
+            yield Fetched(obj, page.url, fetched_at, kind=kind)
+
+
+def on_day_of(row: dict[str, Any], column: str) -> list[DayRow]:
+    """``row`` routed to the UTC day of its ``column`` instant (``None`` when it is null: quarantined)."""
+    instant = row[column]
+    return [(day_of(instant) if instant is not None else None, row)]
 
 
 @dataclass(frozen=True)

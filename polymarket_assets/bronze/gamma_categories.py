@@ -9,10 +9,10 @@ import dagster as dg
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily, utc_now
+from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, fetched_items, on_day_of, run_daily
 from polymarket_assets.bronze.gamma_events import gamma_events
 from polymarket_assets.bronze.mapping import tag_row
-from polymarket_assets.bronze.partitions import day_of, partition_days
+from polymarket_assets.bronze.partitions import partition_days
 from polymarket_assets.bronze.schemas import GAMMA_CATEGORIES
 from polymarket_assets.bronze.upstream import iter_raw_objects, require_partitions
 from polymarket_assets.clients.parsing import ParseError, parse_gamma_event, parse_gamma_tag
@@ -24,11 +24,9 @@ TAGS_PAGE_SIZE = 100
 MAX_DAYS_PER_WALK = 366
 
 
-def _rows(fetched: Fetched) -> list[tuple[dt.date | None, dict]]:
+def _rows(fetched: Fetched) -> list[DayRow]:
     if fetched.kind == "tag":
-        row = tag_row(parse_gamma_tag(fetched.obj), fetched.fetched_at)
-        created = row["created_at"]
-        return [(day_of(created) if created is not None else None, row)]
+        return on_day_of(tag_row(parse_gamma_tag(fetched.obj), fetched.fetched_at), "created_at")
     # an event read back from bronze/gamma_events: one link row per embedded tag
     event = parse_gamma_event(fetched.obj)
     tags = fetched.obj.get("tags") or []
@@ -50,13 +48,8 @@ SPEC = DatasetSpec(
 
 def walk_categories(api: RunApi, bronze_root):
     def walk(days: list[dt.date], sink: QuarantineSink):
-        client = api.gamma(sink.page_hook)
-        for page in client.iter_tag_pages(page_size=TAGS_PAGE_SIZE):
-            fetched_at = utc_now()
-            for obj in page.items:
-                yield Fetched(obj, page.url, fetched_at, kind="tag")
-        for day in days:
-            yield from iter_raw_objects(bronze_root, "gamma_events", day, kind="event")
+        yield from fetched_items(api.gamma(sink.page_hook).iter_tag_pages(page_size=TAGS_PAGE_SIZE), kind="tag")
+        yield from iter_raw_objects(bronze_root, "gamma_events", days, kind="event")
 
     return walk
 

@@ -9,9 +9,9 @@ import dagster as dg
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily, utc_now
+from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, fetched_items, on_day_of, run_daily
 from polymarket_assets.bronze.mapping import event_row
-from polymarket_assets.bronze.partitions import day_of, iso_z, range_bounds
+from polymarket_assets.bronze.partitions import iso_z, range_bounds
 from polymarket_assets.bronze.schemas import GAMMA_EVENTS
 from polymarket_assets.clients.parsing import parse_gamma_event
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
@@ -22,10 +22,8 @@ EVENTS_PAGE_SIZE = 500
 MAX_DAYS_PER_WALK = 7
 
 
-def _rows(fetched: Fetched) -> list[tuple[dt.date | None, dict]]:
-    row = event_row(parse_gamma_event(fetched.obj), fetched.fetched_at)
-    start = row["start_date"]
-    return [(day_of(start) if start is not None else None, row)]
+def _rows(fetched: Fetched) -> list[DayRow]:
+    return on_day_of(event_row(parse_gamma_event(fetched.obj), fetched.fetched_at), "start_date")
 
 
 SPEC = DatasetSpec(
@@ -48,10 +46,7 @@ def event_window_params(days: list[dt.date]) -> dict[str, str]:
 def walk_events(api: RunApi):
     def walk(days: list[dt.date], sink: QuarantineSink):
         client = api.gamma(sink.page_hook)
-        for page in client.iter_event_pages(event_window_params(days), page_size=EVENTS_PAGE_SIZE):
-            fetched_at = utc_now()
-            for obj in page.items:
-                yield Fetched(obj, page.url, fetched_at, kind="event")
+        yield from fetched_items(client.iter_event_pages(event_window_params(days), page_size=EVENTS_PAGE_SIZE), kind="event")
 
     return walk
 

@@ -21,11 +21,11 @@ from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.asset_defaults import POOL_DATA, bronze_asset_kwargs
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.daily_runner import MAX_WALK_RESTARTS, utc_now
+from polymarket_assets.bronze.daily_runner import MAX_WALK_RESTARTS, fetched_items
 from polymarket_assets.bronze.mapping import leaderboard_row
 from polymarket_assets.bronze.metadata import add_partition_metadata, materialization_metadata, rows_by_day_md
 from polymarket_assets.bronze.parquet_io import PartitionWriter, partition_exists, partition_stats
-from polymarket_assets.bronze.partitions import day_bounds, partition_days, utc_today
+from polymarket_assets.bronze.partitions import day_bounds, partition_days, utc_now, utc_today
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
 from polymarket_assets.bronze.schemas import LEADERBOARD
 from polymarket_assets.clients.data_api import DataApiClient
@@ -78,21 +78,18 @@ def take_snapshot(client: DataApiClient, quarantine: Quarantine, *, category: st
             while True:
                 board_rows, board_seen, board_rejected = [], 0, 0
                 try:
-                    for page in client.iter_leaderboard_pages(time_period=time_period, sort_by=sort_by, category=category):
-                        fetched_at = utc_now()
-                        for obj in page.items:
-                            board_seen += 1
-                            try:
-                                parsed = parse_leaderboard_row_v2(obj)
-                                row = leaderboard_row(
-                                    parsed, snapshot_at=snapshot_at, time_period=time_period, sort_by=sort_by, category=category, fetched_at=fetched_at
-                                )
-                                board_rows.append(coerce_row(row, LEADERBOARD))
-                            except (ParseError, RowCoercionError, ValueError, TypeError, KeyError) as exc:
-                                board_rejected += 1
-                                quarantine.add(compact_json(obj).encode(), f"{type(exc).__name__}: {exc}", page.url, {"level": "object", "board": f"{time_period}/{sort_by}"})
-                            if len(board_rows) >= max_rows:
-                                break
+                    pages = client.iter_leaderboard_pages(time_period=time_period, sort_by=sort_by, category=category)
+                    for fetched in fetched_items(pages, kind="leaderboard row"):
+                        board_seen += 1
+                        try:
+                            parsed = parse_leaderboard_row_v2(fetched.obj)
+                            row = leaderboard_row(
+                                parsed, snapshot_at=snapshot_at, time_period=time_period, sort_by=sort_by, category=category, fetched_at=fetched.fetched_at
+                            )
+                            board_rows.append(coerce_row(row, LEADERBOARD))
+                        except (ParseError, RowCoercionError, ValueError, TypeError, KeyError) as exc:
+                            board_rejected += 1
+                            quarantine.add(compact_json(fetched.obj).encode(), f"{type(exc).__name__}: {exc}", fetched.url, {"level": "object", "board": f"{time_period}/{sort_by}"})
                         if len(board_rows) >= max_rows:
                             break
                     break

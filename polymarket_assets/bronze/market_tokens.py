@@ -8,7 +8,7 @@ import dagster as dg
 
 from polymarket_assets.bronze.asset_defaults import bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily
+from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, run_daily
 from polymarket_assets.bronze.mapping import token_row
 from polymarket_assets.bronze.markets import markets
 from polymarket_assets.bronze.partitions import partition_days
@@ -20,7 +20,7 @@ from polymarket_assets.resources import LakeResource
 ASSET = "market_tokens"
 
 
-def _rows(fetched: Fetched) -> list[tuple[dt.date | None, dict]]:
+def _rows(fetched: Fetched) -> list[DayRow]:
     return [(fetched.day, token_row(t, fetched.fetched_at)) for t in gamma_market_tokens(fetched.obj)]
 
 
@@ -36,8 +36,7 @@ SPEC = DatasetSpec(
 
 def walk_market_partitions(bronze_root):
     def walk(days: list[dt.date], sink: QuarantineSink):
-        for day in days:
-            yield from iter_raw_objects(bronze_root, "markets", day, kind="market")
+        return iter_raw_objects(bronze_root, "markets", days, kind="market")
 
     return walk
 

@@ -9,10 +9,9 @@ import dagster as dg
 from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.daily_runner import DatasetSpec, Fetched, QuarantineSink, run_daily, utc_now
+from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, fetched_items, on_day_of, run_daily
 from polymarket_assets.bronze.gamma_events import event_window_params
 from polymarket_assets.bronze.mapping import market_row
-from polymarket_assets.bronze.partitions import day_of
 from polymarket_assets.bronze.schemas import MARKETS
 from polymarket_assets.clients.parsing import parse_gamma_market
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
@@ -22,10 +21,8 @@ MARKETS_PAGE_SIZE = 100
 MAX_DAYS_PER_WALK = 7
 
 
-def _rows(fetched: Fetched) -> list[tuple[dt.date | None, dict]]:
-    row = market_row(parse_gamma_market(fetched.obj), fetched.obj, fetched.fetched_at)
-    start = row["start_date"]
-    return [(day_of(start) if start is not None else None, row)]
+def _rows(fetched: Fetched) -> list[DayRow]:
+    return on_day_of(market_row(parse_gamma_market(fetched.obj), fetched.obj, fetched.fetched_at), "start_date")
 
 
 SPEC = DatasetSpec(
@@ -41,10 +38,7 @@ SPEC = DatasetSpec(
 def walk_markets(api: RunApi):
     def walk(days: list[dt.date], sink: QuarantineSink):
         client = api.gamma(sink.page_hook)
-        for page in client.iter_market_pages(event_window_params(days), page_size=MARKETS_PAGE_SIZE):
-            fetched_at = utc_now()
-            for obj in page.items:
-                yield Fetched(obj, page.url, fetched_at, kind="market")
+        yield from fetched_items(client.iter_market_pages(event_window_params(days), page_size=MARKETS_PAGE_SIZE), kind="market")
 
     return walk
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,14 @@ def require_partitions(bronze_root: Path, upstream: str, days: list[dt.date], do
         )
 
 
-def iter_raw_objects(bronze_root: Path, upstream: str, day: dt.date, kind: str) -> Iterator[Fetched]:
-    """Each row's ``raw_json`` decoded, tagged with the partition day and the row's ``fetched_at``."""
-    url = partition_dir(bronze_root, upstream, day).as_uri()
-    for batch in iter_partition_batches(bronze_root, upstream, day):
-        raws = batch.column("raw_json").to_pylist()
-        fetched = batch.column("fetched_at").to_pylist()
-        for raw, fetched_at in zip(raws, fetched):
-            obj: Any = json.loads(raw)
-            yield Fetched(obj, url, fetched_at, kind=kind, day=day)
+def iter_raw_objects(bronze_root: Path, upstream: str, days: Iterable[dt.date], kind: str) -> Iterator[Fetched]:
+    """Each row's ``raw_json`` of the ``upstream`` partitions of ``days`` (in that order) decoded, tagged with
+    the partition day and the row's ``fetched_at``."""
+    for day in days:
+        url = partition_dir(bronze_root, upstream, day).as_uri()
+        for batch in iter_partition_batches(bronze_root, upstream, day):
+            raws = batch.column("raw_json").to_pylist()
+            fetched = batch.column("fetched_at").to_pylist()
+            for raw, fetched_at in zip(raws, fetched):
+                obj: Any = json.loads(raw)
+                yield Fetched(obj, url, fetched_at, kind=kind, day=day)
