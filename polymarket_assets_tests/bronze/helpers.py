@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ import pyarrow as pa
 
 from polymarket_assets.bronze.parquet_io import read_partition
 
+REPO = Path(__file__).resolve().parents[2]
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
@@ -44,3 +48,22 @@ def table(tmp_path: Path, asset_name: str, day: str | dt.date) -> pa.Table:
 
 def without(t: pa.Table, *columns: str) -> pa.Table:
     return t.drop_columns([c for c in columns if c in t.column_names])
+
+
+def dagster_materialize_cli(args: list[str], tmp_path: Path, base_url: str) -> subprocess.CompletedProcess[str]:
+    """``dagster asset materialize <args>`` in a subprocess: a fresh ``DAGSTER_HOME`` and data directory under
+    ``tmp_path``, every API pointed at ``base_url``."""
+    home = tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DAGSTER_HOME": str(home),
+        "POLYMARKET_GAMMA_URL": base_url,
+        "POLYMARKET_DATA_URL": base_url,
+        "POLYMARKET_CLOB_URL": base_url,
+        "POLYMARKET_DATA_DIR": str(tmp_path / "data"),
+        "POLYMARKET_RATELIMIT_DB": str(tmp_path / "rl.sqlite"),
+    }
+    dagster = Path(sys.executable).with_name("dagster")
+    return subprocess.run([str(dagster), "asset", "materialize", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)

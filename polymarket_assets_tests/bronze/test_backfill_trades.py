@@ -23,6 +23,7 @@ from polymarket_assets.bronze.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, read_partition
 from polymarket_assets.bronze.trades_assets import trades
 from polymarket_assets_tests.bronze.conftest import make_resources
+from polymarket_assets_tests.bronze.helpers import dagster_materialize_cli
 from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld, asset_config, materialization_by_partition, range_tags, table_content
 from polymarket_assets_tests.support.fake_api import FakeApi
 
@@ -37,10 +38,7 @@ def world() -> TradesWorld:
 
 @pytest.fixture
 def api(world: TradesWorld) -> Iterator[FakeApi]:
-    world.fail_days.clear()
-    world.wrong_shape_pages = 0
-    with FakeApi() as server:
-        world.install(server)
+    with world.serving() as server:
         yield server
 
 
@@ -48,8 +46,7 @@ def api(world: TradesWorld) -> Iterator[FakeApi]:
 def reference(tmp_path_factory: pytest.TempPathFactory, world: TradesWorld) -> dict[Any, list[dict[str, Any]]]:
     """A clean full-range run: the content every other run must end up with, and its request count."""
     root = tmp_path_factory.mktemp("reference")
-    with FakeApi() as server:
-        world.install(server)
+    with world.serving() as server:
         assert run_range(root, server).success
         requests = server.count("data:/trades")
     content: dict[Any, Any] = {day: table_content(read_partition(root / "bronze", "trades", day)) for day in RANGE}
@@ -235,29 +232,12 @@ defs = dg.Definitions(assets=[trades, prices], resources=default_resources())
 """
 
 
-def _cli(args: list[str], tmp_path: Path, api: FakeApi) -> subprocess.CompletedProcess[str]:
-    home = tmp_path / "dagster_home"
-    home.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "DAGSTER_HOME": str(home),
-        "POLYMARKET_GAMMA_URL": api.base_url,
-        "POLYMARKET_DATA_URL": api.base_url,
-        "POLYMARKET_CLOB_URL": api.base_url,
-        "POLYMARKET_DATA_DIR": str(tmp_path / "data"),
-        "POLYMARKET_RATELIMIT_DB": str(tmp_path / "rl.sqlite"),
-    }
-    dagster = Path(sys.executable).with_name("dagster")
-    return subprocess.run([str(dagster), "asset", "materialize", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-
-
 @pytest.mark.slow
 def test_cli_materializes_a_partition_range_in_one_run(tmp_path: Path, api: FakeApi, world: TradesWorld, reference: dict[Any, Any]) -> None:
     """The command of the issue against a code location holding exactly the production assets + resources."""
     defs_file = tmp_path / "cli_defs.py"
     defs_file.write_text(textwrap.dedent(CLI_DEFS))
-    done = _cli(["-f", str(defs_file), "--select", "bronze/trades", "--partition-range", "2026-11-01...2026-11-07"], tmp_path, api)
+    done = dagster_materialize_cli(["-f", str(defs_file), "--select", "bronze/trades", "--partition-range", "2026-11-01...2026-11-07"], tmp_path, api.base_url)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "RUN_SUCCESS" in done.stdout + done.stderr
     for day in RANGE:
@@ -280,7 +260,7 @@ def test_cli_with_the_project_code_location(tmp_path: Path, api: FakeApi, refere
     )
     if probe.stdout.strip() != "True":
         pytest.skip("bronze/trades is not wired into polymarket_assets.definitions yet (bronze/definitions.py ASSET_MODULES)")
-    done = _cli(["-m", "polymarket_assets", "--select", "bronze/trades", "--partition-range", "2026-11-01...2026-11-07"], tmp_path, api)
+    done = dagster_materialize_cli(["-m", "polymarket_assets", "--select", "bronze/trades", "--partition-range", "2026-11-01...2026-11-07"], tmp_path, api.base_url)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for day in RANGE:
         assert table_content(read_partition(tmp_path / "data" / "bronze", "trades", day)) == reference[day]

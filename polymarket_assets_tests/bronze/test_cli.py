@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from polymarket_assets.bronze.parquet_io import read_partition
+from polymarket_assets_tests.bronze.helpers import dagster_materialize_cli
 
 REPO = Path(__file__).resolve().parents[2]
 GAMMA_ASSETS = "bronze/gamma_events,bronze/gamma_categories,bronze/markets,bronze/market_tokens"
 
 
-def _cli(args: list[str], tmp_path: Path, base_url: str) -> subprocess.CompletedProcess[str]:
-    home = tmp_path / "dagster_home"
-    home.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "DAGSTER_HOME": str(home),
-        "POLYMARKET_GAMMA_URL": base_url,
-        "POLYMARKET_DATA_URL": base_url,
-        "POLYMARKET_CLOB_URL": base_url,
-        "POLYMARKET_DATA_DIR": str(tmp_path / "data"),
-        "POLYMARKET_RATELIMIT_DB": str(tmp_path / "rl.sqlite"),
-    }
-    dagster = Path(sys.executable).with_name("dagster")
-    return subprocess.run([str(dagster), "asset", "materialize", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-
-
 @pytest.mark.slow
 def test_cli_range_of_the_gamma_assets_in_one_run(tmp_path, world, fake_api):
-    done = _cli(["-m", "polymarket_assets", "--select", GAMMA_ASSETS, "--partition-range", "2026-11-01...2026-11-03"], tmp_path, fake_api.base_url)
+    done = dagster_materialize_cli(["-m", "polymarket_assets", "--select", GAMMA_ASSETS, "--partition-range", "2026-11-01...2026-11-03"], tmp_path, fake_api.base_url)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (done.stdout + done.stderr).count("RUN_SUCCESS") == 1
     bronze = tmp_path / "data" / "bronze"
@@ -50,10 +31,10 @@ def test_cli_range_of_the_gamma_assets_in_one_run(tmp_path, world, fake_api):
 @pytest.mark.slow
 def test_cli_leaderboard_today_and_the_history_refusal(tmp_path, fake_api):
     today = dt.datetime.now(dt.timezone.utc).date()
-    done = _cli(["-m", "polymarket_assets", "--select", "bronze/leaderboard", "--partition", today.isoformat()], tmp_path, fake_api.base_url)
+    done = dagster_materialize_cli(["-m", "polymarket_assets", "--select", "bronze/leaderboard", "--partition", today.isoformat()], tmp_path, fake_api.base_url)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert read_partition(tmp_path / "data" / "bronze", "leaderboard", today).num_rows > 0
     old = (today - dt.timedelta(days=5)).isoformat()
-    refused = _cli(["-m", "polymarket_assets", "--select", "bronze/leaderboard", "--partition", old], tmp_path, fake_api.base_url)
+    refused = dagster_materialize_cli(["-m", "polymarket_assets", "--select", "bronze/leaderboard", "--partition", old], tmp_path, fake_api.base_url)
     assert refused.returncode != 0
     assert "keeps no leaderboard history" in refused.stdout + refused.stderr

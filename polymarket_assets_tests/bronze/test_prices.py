@@ -32,9 +32,7 @@ def world() -> TradesWorld:
 
 @pytest.fixture
 def api(world: TradesWorld) -> Iterator[FakeApi]:
-    world.price_requests.clear()
-    with FakeApi() as server:
-        world.install(server)
+    with world.serving() as server:
         yield server
 
 

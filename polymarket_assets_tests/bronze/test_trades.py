@@ -34,10 +34,7 @@ def world() -> TradesWorld:
 
 @pytest.fixture
 def api(world: TradesWorld) -> Iterator[FakeApi]:
-    world.fail_days.clear()
-    world.wrong_shape_pages = 0
-    with FakeApi() as server:
-        world.install(server)
+    with world.serving() as server:
         yield server
 
 

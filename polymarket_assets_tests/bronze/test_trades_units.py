@@ -175,8 +175,7 @@ def _gamma(api: FakeApi) -> GammaClient:
 
 def test_markets_active_in_finds_exactly_the_markets_of_each_day() -> None:
     world = TradesWorld(RANGE)
-    with FakeApi() as api:
-        world.install(api)
+    with world.serving() as api:
         markets = markets_active_in(_gamma(api), RANGE[0], RANGE[-1])
         requests = api.count("gamma:/markets")
         limited = markets_active_in(_gamma(api), RANGE[0], RANGE[-1], limit=3)
@@ -195,8 +194,7 @@ def test_markets_active_in_sends_unreadable_markets_to_on_reject() -> None:
     world = TradesWorld(RANGE[:2], markets_per_day=1, long_markets=1)
     world.markets[0]["clobTokenIds"] = "[not json"
     rejects: list[tuple[object, str, object]] = []
-    with FakeApi() as api:
-        world.install(api)
+    with world.serving() as api:
         markets = markets_active_in(_gamma(api), RANGE[0], RANGE[1], on_reject=lambda o, r, u: rejects.append((o, r, u)))
     assert world.markets[0]["id"] not in {m.market_id for m in markets}
     assert len(rejects) >= 1 and "clobTokenIds" in rejects[0][1]

@@ -42,7 +42,8 @@ import hashlib
 import heapq
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -259,6 +260,15 @@ class TradesWorld:
         return next(m for m in self.markets if m["id"] == market_id)
 
     # -- serving -------------------------------------------------------------------------------------
+    @contextmanager
+    def serving(self) -> Iterator[FakeApi]:
+        """A running ``FakeApi`` with this world installed; faults and the request log an earlier test left are cleared."""
+        self.fail_days.clear()
+        self.wrong_shape_pages = 0
+        self.price_requests.clear()
+        with FakeApi() as api:
+            yield self.install(api)
+
     def install(self, api: FakeApi, *, gamma: bool = True) -> FakeApi:
         if gamma:
             api.route("GET", "/markets/keyset", self._markets_keyset, group=("gamma:/markets", "gamma:listing", "gamma"))
