@@ -30,7 +30,6 @@ import datetime as dt
 import logging
 import math
 import multiprocessing
-import os
 import resource
 import sys
 import tempfile
@@ -46,11 +45,8 @@ if str(REPO) not in sys.path:
 import dagster as dg  # noqa: E402
 import psutil  # noqa: E402
 
-from polymarket_assets import settings  # noqa: E402
 from polymarket_assets.bronze.parquet_io import read_partition  # noqa: E402
 from polymarket_assets.bronze.trades_assets import trades  # noqa: E402
-from polymarket_assets.clients.budgets import merge_budgets  # noqa: E402
-from polymarket_assets.clients.ratelimit import SharedRateLimiter  # noqa: E402
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource  # noqa: E402
 from polymarket_assets_tests.bronze.world_trades import TradesWorld, asset_config, range_tags  # noqa: E402
 from polymarket_assets_tests.support.fake_api import FakeApi  # noqa: E402

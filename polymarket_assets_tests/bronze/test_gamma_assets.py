@@ -3,13 +3,10 @@ fake API serving real captured objects (``gamma_world.py``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal
 
 import dagster as dg
-import pyarrow as pa
-import pytest
 
 from polymarket_assets.bronze import schemas
 from polymarket_assets.bronze.gamma_categories import gamma_categories
