@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
+import warnings
 
 import dagster as dg
 
-from polymarket_assets.resources import default_resources
+# BackfillPolicy, pools and sensor owners are marked beta in Dagster 1.13; we rely on them on purpose, and
+# the warning would otherwise print once per asset on every load of the code location.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-# TEMPORARY while layers land in parallel: import each layer that exists. Replaced by explicit imports.
-_LAYERS = ("polymarket_assets.bronze.definitions", "polymarket_assets.streaming.definitions", "polymarket_assets.silver.definitions")
+from polymarket_assets.bronze.definitions import defs as bronze_defs  # noqa: E402
+from polymarket_assets.resources import default_resources  # noqa: E402
+from polymarket_assets.silver.definitions import defs as silver_defs  # noqa: E402
+from polymarket_assets.streaming.definitions import defs as streaming_defs  # noqa: E402
 
-
-def _layer_defs() -> list[dg.Definitions]:
-    found = []
-    for name in _LAYERS:
-        try:
-            found.append(importlib.import_module(name).defs)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not name.startswith(exc.name):
-                raise
-    return found
-
-
-defs = dg.Definitions.merge(*_layer_defs(), dg.Definitions(resources=default_resources()))
+defs = dg.Definitions.merge(bronze_defs, streaming_defs, silver_defs, dg.Definitions(resources=default_resources()))

@@ -23,8 +23,7 @@ LEADERBOARD_KEY = dg.AssetKey(["bronze", "leaderboard"])
 
 bronze_daily_job = dg.define_asset_job(
     name="bronze_daily_job",
-    selection=dg.AssetSelection.groups(GROUP),
-    partitions_def=DAILY_PARTITIONS,
+    selection=dg.AssetSelection.groups(GROUP),  # partitioned by DAILY_PARTITIONS, inferred from the assets
     description="Every bronze asset for one day (or a range, as one run per range).",
 )
 

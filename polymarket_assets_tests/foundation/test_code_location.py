@@ -12,6 +12,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
+EXPECTED_ASSETS = {
+    *(f"bronze/{name}" for name in ("gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard", "orderbook_snapshots")),
+    *(
+        f"silver/{name}"
+        for name in (
+            "event_dim", "category_dim", "event_category", "market_dim", "market_token_dim", "trader_dim",
+            "trade_fact", "price_history_fact", "leaderboard_fact", "orderbook_snapshot_fact", "orderbook_top_of_book_1m",
+        )
+    ),
+}
+
 
 def _python(code: str, **env: str) -> str:
     result = subprocess.run(
@@ -24,6 +35,14 @@ def _python(code: str, **env: str) -> str:
 def test_clients_import_without_dagster() -> None:
     out = _python("import sys, polymarket_assets.clients, polymarket_assets.clients.http; print('dagster' in sys.modules)")
     assert out.strip() == "False"
+
+
+def test_loading_the_code_location_prints_no_warnings(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-c", "import polymarket_assets as p; p.defs.resolve_asset_graph()"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "POLYMARKET_DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr
 
 
 def test_defs_exposed_lazily_on_the_package(tmp_path: Path) -> None:
@@ -46,6 +65,7 @@ def test_every_asset_is_tagged(tmp_path: Path) -> None:
         "print(json.dumps(out))\n"
     )
     assets = json.loads(_python(code, POLYMARKET_DATA_DIR=str(tmp_path)))
+    assert {a["key"] for a in assets} == EXPECTED_ASSETS
     for asset in assets:
         layer = asset["key"].split("/")[0]
         assert layer in {"bronze", "silver"}, asset
