@@ -18,7 +18,7 @@ from pydantic import Field
 from polymarket_assets.resources import LakeResource
 from polymarket_assets.silver.automation import CROSS_TABLE_CHECK_AUTOMATION_CONDITION, SILVER_AUTOMATION_CONDITION, SILVER_PREFIX
 from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome
-from polymarket_assets.silver.duck import DEFAULT_LOCK_TIMEOUT_S, open_writer
+from polymarket_assets.silver.duck import DEFAULT_LOCK_TIMEOUT_S, DuckDBLockedError, open_writer
 from polymarket_assets.silver.ledger import LoadLedger
 from polymarket_assets.silver.load import LoadResult, load_model, table_exists
 from polymarket_assets.silver.models import MODELS, Model
@@ -26,6 +26,8 @@ from polymarket_assets.silver.models import MODELS, Model
 GROUP = "silver"
 OWNERS = ["team:data-platform"]
 POOL = "duckdb"
+LOCK_RETRIES = 3
+LOCK_RETRY_WAIT_S = 30.0
 
 _KIND_TEXT = {
     "fact": "Fact: each bronze day partition dt is replaced as a whole, in one transaction, when its files change.",
@@ -42,6 +44,11 @@ class SilverLoadConfig(dg.Config):
         default=DEFAULT_LOCK_TIMEOUT_S,
         description="How long to wait while another process (a DuckDB shell, a notebook) holds the DuckDB file.",
     )
+    lock_retries: int = Field(
+        default=LOCK_RETRIES,
+        description="If it is still held after that, retry the step this many times before failing the run.",
+    )
+    lock_retry_wait_seconds: float = Field(default=LOCK_RETRY_WAIT_S, description="Pause between those retries.")
 
 
 def asset_key(name: str) -> dg.AssetKey:
@@ -123,6 +130,14 @@ def _result(model: Model, name: str, outcome: Outcome) -> dg.AssetCheckResult:
     )
 
 
+def _retry_or_raise(context: Any, exc: DuckDBLockedError, retries: int, wait: float = LOCK_RETRY_WAIT_S) -> None:
+    """A reader holding the file is transient: retry the step (same run) before failing it."""
+    if retries > 0:
+        context.log.warning(f"{exc}\nRetrying in {wait:.0f} s (up to {retries} retries).")
+        raise dg.RetryRequested(max_retries=retries, seconds_to_wait=wait) from exc
+    raise exc
+
+
 def build_silver_asset(model: Model) -> dg.AssetsDefinition:
     key = asset_key(model.name)
     check_specs = [
@@ -144,13 +159,16 @@ def build_silver_asset(model: Model) -> dg.AssetsDefinition:
         automation_condition=SILVER_AUTOMATION_CONDITION,
     )
     def _silver_asset(context: dg.AssetExecutionContext, config: SilverLoadConfig, duckdb: DuckDBResource, lake: LakeResource):
-        with open_writer(
-            duckdb.database,
-            config=dict(duckdb.connection_config),
-            lock_timeout_seconds=config.lock_timeout_seconds,
-            log=context.log.warning,
-        ) as conn:
-            result = load_model(conn, model, lake.bronze, full_refresh=config.full_refresh, run_id=context.run_id, log=context.log.info)
+        try:
+            with open_writer(
+                duckdb.database,
+                config=dict(duckdb.connection_config),
+                lock_timeout_seconds=config.lock_timeout_seconds,
+                log=context.log.warning,
+            ) as conn:
+                result = load_model(conn, model, lake.bronze, full_refresh=config.full_refresh, run_id=context.run_id, log=context.log.info)
+        except DuckDBLockedError as exc:
+            _retry_or_raise(context, exc, config.lock_retries, config.lock_retry_wait_seconds)
         failures = result.blocking_failures
         if result.committed or not failures:
             yield dg.MaterializeResult(asset_key=key, metadata=materialization_metadata(model, result))
@@ -187,13 +205,16 @@ def build_cross_table_check(model: Model, check: CheckDef) -> dg.AssetChecksDefi
         automation_condition=CROSS_TABLE_CHECK_AUTOMATION_CONDITION,
     )
     def _cross_table_check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        with open_writer(duckdb.database, config=dict(duckdb.connection_config), log=context.log.warning) as conn:
-            ledger = LoadLedger(conn)
-            if not table_exists(conn, model):
-                outcome = Outcome(True, "ERROR", f"{model.table} is not built yet: nothing to check", {"scope": "no table"})
-            else:
-                days = ledger.days_of_latest_load(model.name, context.run.run_id) if model.kind == "fact" else None
-                outcome = check.fn(CheckContext(conn, model, days))
+        try:
+            with open_writer(duckdb.database, config=dict(duckdb.connection_config), log=context.log.warning) as conn:
+                ledger = LoadLedger(conn)
+                if not table_exists(conn, model):
+                    outcome = Outcome(True, "ERROR", f"{model.table} is not built yet: nothing to check", {"scope": "no table"})
+                else:
+                    days = ledger.days_of_latest_load(model.name, context.run.run_id) if model.kind == "fact" else None
+                    outcome = check.fn(CheckContext(conn, model, days))
+        except DuckDBLockedError as exc:
+            _retry_or_raise(context, exc, LOCK_RETRIES)
         return _result(model, check.name, outcome)
 
     return _cross_table_check

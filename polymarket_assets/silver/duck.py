@@ -8,7 +8,8 @@ Writer discipline (README "Silver: readers and the single writer"):
   behind each other even where the Dagster ``duckdb`` pool is not enforced (e.g. an instance without the
   project's dagster.yaml). They then open the file, retrying with backoff while *another* process (a user's
   DuckDB shell, a notebook) holds it, and fail after ``lock_timeout_seconds`` with :class:`DuckDBLockedError`,
-  whose message says which process to close. Nothing is written in that case.
+  whose message says which process to close. Nothing is written in that case (the silver assets then ask
+  Dagster to retry the step a few times before failing the run).
 * Every connection runs with ``TimeZone = 'UTC'`` so ``CAST(ts AS DATE)`` means the UTC day, as ``dt`` does.
 """
 

@@ -63,7 +63,7 @@ def test_a_reader_holding_the_file_fails_the_run_cleanly_then_it_works(lake, db)
     reader = _hold(db, "ro", 30)
     try:
         started = time.monotonic()
-        result = materialize(lake, db, select=["leaderboard_fact"], config={"lock_timeout_seconds": 1.0}, raise_on_error=False)
+        result = materialize(lake, db, select=["leaderboard_fact"], config={"lock_timeout_seconds": 1.0, "lock_retries": 0}, raise_on_error=False)
         assert time.monotonic() - started < 20
         assert not result.success
         failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
@@ -87,6 +87,22 @@ def test_a_reader_during_a_write_is_refused_and_the_write_is_unaffected(lake, db
     # once the writer is gone, readers open the file (several at once)
     out = subprocess.run([sys.executable, "-c", TRY_READ, str(db)], capture_output=True, text=True, timeout=60).stdout
     assert out.strip() == "opened"
+
+
+def test_a_reader_that_leaves_within_the_retries_does_not_break_the_run(lake, db):
+    build_direct(lake, db, ["leaderboard_fact"])
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("DELETE FROM silver.leaderboard_fact")
+        conn.execute("DELETE FROM silver_meta.load_ledger")
+    reader = _hold(db, "ro", 2.5)
+    try:
+        # waits 0.5 s, gives up, the step is retried (RetryRequested) and succeeds once the reader is gone
+        result = materialize(lake, db, select=["leaderboard_fact"], config={"lock_timeout_seconds": 0.5, "lock_retries": 5, "lock_retry_wait_seconds": 0.5})
+    finally:
+        reader.wait()
+    assert result.success
+    assert any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    assert scalar(db, "SELECT count(*) FROM silver.leaderboard_fact") == 2
 
 
 def test_open_writer_waits_for_a_short_reader(tmp_path):
