@@ -94,45 +94,45 @@ SMITH, WHITMER = EVENT["markets"]
 
 
 def event_row(event: dict[str, Any] = EVENT, **override: Any) -> dict[str, Any]:
-    row = dict(
-        event_id=event["id"], slug=event["slug"], ticker=event["ticker"], title=event["title"],
-        description=event.get("description"), start_date=ts(event["startDate"]), end_date=ts(event["endDate"]),
-        created_at=ts(event["createdAt"]), updated_at=ts(event["updatedAt"]), active=event["active"],
-        closed=event["closed"], archived=event["archived"], neg_risk=event["negRisk"], volume=dec(event["volume"]),
-        liquidity=dec(event["liquidity"]), open_interest=dec(event["openInterest"]), volume_24hr=event["volume24hr"],
-        tag_ids=[t["id"] for t in event["tags"]], tag_slugs=[t["slug"] for t in event["tags"]],
-        market_ids=[m["id"] for m in event["markets"]], raw_json=json.dumps({"id": event["id"]}),
-    )
+    row = {
+        "event_id": event["id"], "slug": event["slug"], "ticker": event["ticker"], "title": event["title"],
+        "description": event.get("description"), "start_date": ts(event["startDate"]), "end_date": ts(event["endDate"]),
+        "created_at": ts(event["createdAt"]), "updated_at": ts(event["updatedAt"]), "active": event["active"],
+        "closed": event["closed"], "archived": event["archived"], "neg_risk": event["negRisk"], "volume": dec(event["volume"]),
+        "liquidity": dec(event["liquidity"]), "open_interest": dec(event["openInterest"]), "volume_24hr": event["volume24hr"],
+        "tag_ids": [t["id"] for t in event["tags"]], "tag_slugs": [t["slug"] for t in event["tags"]],
+        "market_ids": [m["id"] for m in event["markets"]], "raw_json": json.dumps({"id": event["id"]}),
+    }
     row.update(override)
     return row
 
 
 def tag_row(tag: dict[str, Any], record_type: str = "tag", event_id: str | None = None, **override: Any) -> dict[str, Any]:
-    row = dict(
-        record_type=record_type, tag_id=tag["id"], label=tag["label"], slug=tag["slug"], force_show=tag.get("forceShow"),
-        created_at=ts(tag.get("createdAt")), updated_at=ts(tag.get("updatedAt")), event_id=event_id,
-        raw_json=json.dumps(tag, separators=(",", ":")),
-    )
+    row = {
+        "record_type": record_type, "tag_id": tag["id"], "label": tag["label"], "slug": tag["slug"], "force_show": tag.get("forceShow"),
+        "created_at": ts(tag.get("createdAt")), "updated_at": ts(tag.get("updatedAt")), "event_id": event_id,
+        "raw_json": json.dumps(tag, separators=(",", ":")),
+    }
     row.update(override)
     return row
 
 
 def market_row(m: dict[str, Any], event_id: str | None = None, **override: Any) -> dict[str, Any]:
     prices = [dec(p) for p in json.loads(m["outcomePrices"])]
-    row = dict(
-        market_id=m["id"], condition_id=m["conditionId"], question_id=m.get("questionID"), slug=m["slug"],
-        question=m["question"], description=m.get("description"), event_id=event_id,
-        event_slug=EVENT["slug"] if event_id == EVENT["id"] else None, outcomes=json.loads(m["outcomes"]),
-        outcome_prices=prices, clob_token_ids=json.loads(m["clobTokenIds"]), start_date=ts(m.get("startDate")),
-        end_date=ts(m.get("endDate")), created_at=ts(m.get("createdAt")), updated_at=ts(m.get("updatedAt")),
-        closed_time=ts(m.get("closedTime")), active=m.get("active"), closed=m.get("closed"), archived=m.get("archived"),
-        accepting_orders=m.get("acceptingOrders"), enable_order_book=m.get("enableOrderBook"), neg_risk=m.get("negRisk"),
-        neg_risk_market_id=m.get("negRiskMarketID"), volume=dec(m.get("volume")), liquidity=dec(m.get("liquidity")),
-        volume_24hr=m.get("volume24hr"), best_bid=dec(m.get("bestBid")), best_ask=dec(m.get("bestAsk")),
-        last_trade_price=dec(m.get("lastTradePrice")), tick_size=dec(m.get("orderPriceMinTickSize")),
-        min_order_size=dec(m.get("orderMinSize")), uma_resolution_status=m.get("umaResolutionStatus"),
-        raw_json=json.dumps({"id": m["id"]}),
-    )
+    row = {
+        "market_id": m["id"], "condition_id": m["conditionId"], "question_id": m.get("questionID"), "slug": m["slug"],
+        "question": m["question"], "description": m.get("description"), "event_id": event_id,
+        "event_slug": EVENT["slug"] if event_id == EVENT["id"] else None, "outcomes": json.loads(m["outcomes"]),
+        "outcome_prices": prices, "clob_token_ids": json.loads(m["clobTokenIds"]), "start_date": ts(m.get("startDate")),
+        "end_date": ts(m.get("endDate")), "created_at": ts(m.get("createdAt")), "updated_at": ts(m.get("updatedAt")),
+        "closed_time": ts(m.get("closedTime")), "active": m.get("active"), "closed": m.get("closed"), "archived": m.get("archived"),
+        "accepting_orders": m.get("acceptingOrders"), "enable_order_book": m.get("enableOrderBook"), "neg_risk": m.get("negRisk"),
+        "neg_risk_market_id": m.get("negRiskMarketID"), "volume": dec(m.get("volume")), "liquidity": dec(m.get("liquidity")),
+        "volume_24hr": m.get("volume24hr"), "best_bid": dec(m.get("bestBid")), "best_ask": dec(m.get("bestAsk")),
+        "last_trade_price": dec(m.get("lastTradePrice")), "tick_size": dec(m.get("orderPriceMinTickSize")),
+        "min_order_size": dec(m.get("orderMinSize")), "uma_resolution_status": m.get("umaResolutionStatus"),
+        "raw_json": json.dumps({"id": m["id"]}),
+    }
     row.update(override)
     return row
 
@@ -141,8 +141,8 @@ def token_rows(m: dict[str, Any], **override: Any) -> list[dict[str, Any]]:
     outcomes, tokens, prices = json.loads(m["outcomes"]), json.loads(m["clobTokenIds"]), json.loads(m["outcomePrices"])
     rows = []
     for i, (outcome, token, price) in enumerate(zip(outcomes, tokens, prices)):
-        row = dict(token_id=token, condition_id=m["conditionId"], market_id=m["id"], outcome=outcome, outcome_index=i,
-                   price=dec(price), winner=None)
+        row = {"token_id": token, "condition_id": m["conditionId"], "market_id": m["id"], "outcome": outcome, "outcome_index": i,
+                   "price": dec(price), "winner": None}
         row.update(override)
         rows.append(row)
     return rows
@@ -155,14 +155,14 @@ def trade_key(t: dict[str, Any], ordinal: int = 0) -> str:
 
 
 def trade_row(t: dict[str, Any], **override: Any) -> dict[str, Any]:
-    row = dict(
-        trade_key=trade_key(t), transaction_hash=t["transaction_hash"], condition_id=t["condition_id"],
-        token_id=t["token_id"], proxy_wallet=t["proxy_wallet"], side=t["side"], price=dec(t["price"]),
-        size=dec(t["size"]), usdc_size=None, ts=ts(t["timestamp"]), outcome=t.get("outcome"),
-        outcome_index=t.get("outcome_index"), market_slug=t.get("slug"), event_slug=t.get("event_slug"),
-        title=t.get("title"), trader_name=t.get("name"), trader_pseudonym=t.get("pseudonym"),
-        raw_json=json.dumps(t, separators=(",", ":")),
-    )
+    row = {
+        "trade_key": trade_key(t), "transaction_hash": t["transaction_hash"], "condition_id": t["condition_id"],
+        "token_id": t["token_id"], "proxy_wallet": t["proxy_wallet"], "side": t["side"], "price": dec(t["price"]),
+        "size": dec(t["size"]), "usdc_size": None, "ts": ts(t["timestamp"]), "outcome": t.get("outcome"),
+        "outcome_index": t.get("outcome_index"), "market_slug": t.get("slug"), "event_slug": t.get("event_slug"),
+        "title": t.get("title"), "trader_name": t.get("name"), "trader_pseudonym": t.get("pseudonym"),
+        "raw_json": json.dumps(t, separators=(",", ":")),
+    }
     row.update(override)
     return row
 
@@ -206,9 +206,9 @@ def trades_day2() -> list[dict[str, Any]]:
 def board_rows(snapshot_at: dt.datetime = dt.datetime(2026, 9, 8, 12, 0, tzinfo=UTC), **override: Any) -> list[dict[str, Any]]:
     rows = []
     for b in BOARD:
-        row = dict(snapshot_at=snapshot_at, time_period="day", sort_by="PNL", category="overall", rank=b["rank"],
-                   user_id=b["user_id"], user_name=b["user_name"], x_username=b["x_username"], verified=b["verified"],
-                   pnl=b["pnl"], volume=b["volume"], raw_json=json.dumps(b, separators=(",", ":")))
+        row = {"snapshot_at": snapshot_at, "time_period": "day", "sort_by": "PNL", "category": "overall", "rank": b["rank"],
+                   "user_id": b["user_id"], "user_name": b["user_name"], "x_username": b["x_username"], "verified": b["verified"],
+                   "pnl": b["pnl"], "volume": b["volume"], "raw_json": json.dumps(b, separators=(",", ":"))}
         row.update(override)
         rows.append(row)
     return rows
@@ -216,8 +216,8 @@ def board_rows(snapshot_at: dt.datetime = dt.datetime(2026, 9, 8, 12, 0, tzinfo=
 
 def price_rows(token: str | None = None) -> list[dict[str, Any]]:
     token = token or json.loads(WHITMER["clobTokenIds"])[0]
-    return [dict(token_id=token, condition_id=WHITMER["conditionId"], ts=ts(p["timestamp"]), price=dec(p["price"]),
-                 resolution_seconds=p["resolution_seconds"], source="data:/v2/prices-history") for p in POINTS]
+    return [{"token_id": token, "condition_id": WHITMER["conditionId"], "ts": ts(p["timestamp"]), "price": dec(p["price"]),
+                 "resolution_seconds": p["resolution_seconds"], "source": "data:/v2/prices-history"} for p in POINTS]
 
 
 def write_lake(root: Path) -> Path:

@@ -8,13 +8,16 @@ from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource
 from polymarket_assets.silver.assets import SILVER_ASSETS, SILVER_CHECKS
-from polymarket_assets.silver.automation import silver_automation_sensor, silver_bronze_files_sensor
+from polymarket_assets.silver.automation import (
+    silver_automation_sensor,
+    silver_bronze_files_sensor,
+)
 from polymarket_assets.silver.definitions import defs as silver_defs
 from polymarket_assets_tests.silver.bronze_fixtures import board_rows, write_partition
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
 BRONZE = ["gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard"]
-SILVER = lambda name: dg.AssetKey(["silver", name])  # noqa: E731
+SILVER = lambda name: dg.AssetKey(["silver", name])
 
 
 def _defs(tmp_path, silver_assets=SILVER_ASSETS, silver_checks=SILVER_CHECKS) -> dg.Definitions:

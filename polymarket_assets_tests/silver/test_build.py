@@ -16,7 +16,13 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     WHITMER,
     trade_key,
 )
-from polymarket_assets_tests.silver.helpers import checks, mat_metadata, materialize, query, scalar
+from polymarket_assets_tests.silver.helpers import (
+    checks,
+    mat_metadata,
+    materialize,
+    query,
+    scalar,
+)
 
 UTC = dt.timezone.utc
 

@@ -28,7 +28,14 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     write_lake,
     write_partition,
 )
-from polymarket_assets_tests.silver.helpers import build_direct, checks, mat_metadata, materialize, query, scalar
+from polymarket_assets_tests.silver.helpers import (
+    build_direct,
+    checks,
+    mat_metadata,
+    materialize,
+    query,
+    scalar,
+)
 
 D1, D2, P1 = dt.date(2026, 9, 8), dt.date(2026, 9, 9), dt.date(2026, 9, 7)
 UP = "silver.market_token_dim WHERE outcome = 'Up'"

@@ -16,7 +16,6 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     TAGS,
     WHITMER,
     board_rows,
-    event_row,
     market_row,
     synthetic_trade,
     tag_row,
@@ -25,7 +24,13 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     trades_day2,
     write_partition,
 )
-from polymarket_assets_tests.silver.helpers import build_direct, mat_metadata, materialize, query, scalar
+from polymarket_assets_tests.silver.helpers import (
+    build_direct,
+    mat_metadata,
+    materialize,
+    query,
+    scalar,
+)
 
 UTC = dt.timezone.utc
 D1, D2 = dt.date.fromisoformat(DAY1), dt.date.fromisoformat(DAY2)
