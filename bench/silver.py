@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     lake, marker = out / "lake", out / "lake" / "params.json"
     params = {"rows": args.rows, "days": args.days, "markets": args.markets, "wallets": args.wallets}
-    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    log = lambda msg: print(msg, flush=True)
     if not (args.reuse and marker.exists() and json.loads(marker.read_text()) == params):
         shutil.rmtree(lake, ignore_errors=True)
         log(f"generating bronze: {args.rows:,} trades over {args.days} days ...")
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(res: dict[str, Any]) -> None:
     p = res["params"]
-    tf = lambda phase: res[phase]["assets"].get("trade_fact", {})  # noqa: E731
+    tf = lambda phase: res[phase]["assets"].get("trade_fact", {})
     rows = [
         ("baseline CTAS SELECT * (all 19 bronze columns)", res["baseline_ctas"]),
         ("reference CTAS of the 16 columns silver keeps", res["ctas_silver_columns"]),

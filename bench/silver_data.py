@@ -18,7 +18,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from polymarket_assets.bronze.schemas import GAMMA_EVENTS, MARKET_TOKENS, MARKETS, TRADES
+from polymarket_assets.bronze.schemas import (
+    GAMMA_EVENTS,
+    MARKET_TOKENS,
+    MARKETS,
+    TRADES,
+)
 
 ROW_GROUP = 128_000
 FIRST_DAY = dt.date(2026, 10, 1)

@@ -16,9 +16,17 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.silver.automation import CROSS_TABLE_CHECK_AUTOMATION_CONDITION, SILVER_AUTOMATION_CONDITION, SILVER_PREFIX
+from polymarket_assets.silver.automation import (
+    CROSS_TABLE_CHECK_AUTOMATION_CONDITION,
+    SILVER_AUTOMATION_CONDITION,
+    SILVER_PREFIX,
+)
 from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome
-from polymarket_assets.silver.duck import DEFAULT_LOCK_TIMEOUT_S, DuckDBLockedError, open_writer
+from polymarket_assets.silver.duck import (
+    DEFAULT_LOCK_TIMEOUT_S,
+    DuckDBLockedError,
+    open_writer,
+)
 from polymarket_assets.silver.ledger import LoadLedger
 from polymarket_assets.silver.load import LoadResult, load_model, table_exists
 from polymarket_assets.silver.models import MODELS, Model

@@ -3,7 +3,10 @@
 import dagster as dg
 
 from polymarket_assets.silver.assets import SILVER_ASSETS, SILVER_CHECKS
-from polymarket_assets.silver.automation import silver_automation_sensor, silver_bronze_files_sensor
+from polymarket_assets.silver.automation import (
+    silver_automation_sensor,
+    silver_bronze_files_sensor,
+)
 
 defs = dg.Definitions(
     assets=SILVER_ASSETS,
