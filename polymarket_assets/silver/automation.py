@@ -47,9 +47,10 @@ CROSS_TABLE_CHECK_AUTOMATION_CONDITION = dg.AutomationCondition.any_deps_updated
 
 SILVER_KEYS = [dg.AssetKey([SILVER_PREFIX, name]) for name in MODELS]
 
+# One sensor for the whole silver group, including the order-book facts of the streaming layer.
 silver_automation_sensor = dg.AutomationConditionSensorDefinition(
     "silver_automation_sensor",
-    target=dg.AssetSelection.assets(*SILVER_KEYS),
+    target=dg.AssetSelection.groups(SILVER_PREFIX),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Evaluates the silver automation condition: refresh silver after a bronze partition lands.",

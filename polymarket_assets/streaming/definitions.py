@@ -9,7 +9,6 @@ from polymarket_assets.streaming.assets import bronze_orderbook_snapshots, order
 from polymarket_assets.streaming.job import orderbook_logger_job
 from polymarket_assets.streaming.sensor import orderbook_logger_sensor
 from polymarket_assets.streaming.silver_assets import (
-    orderbook_silver_automation_sensor,
     orderbook_snapshot_fact,
     orderbook_top_of_book_1m,
 )
@@ -17,6 +16,6 @@ from polymarket_assets.streaming.silver_assets import (
 defs = dg.Definitions(
     assets=[bronze_orderbook_snapshots, orderbook_snapshot_fact, orderbook_top_of_book_1m],
     jobs=[orderbook_logger_job, orderbook_compaction_job],
-    sensors=[orderbook_logger_sensor, orderbook_silver_automation_sensor],
+    sensors=[orderbook_logger_sensor],
     schedules=[orderbook_compaction_schedule],
 )

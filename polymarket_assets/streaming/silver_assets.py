@@ -15,7 +15,7 @@ failure leaves the previous state.
 Conventions shared with the silver layer: connections come from ``silver.duck.open_writer`` (the one
 read-write connection, queued behind ``<db>.writer.lock``, ``TimeZone = 'UTC'`` so minutes and days are UTC),
 ``pool="duckdb"``, and the silver automation condition (refresh after a bronze partition lands), evaluated
-by this layer's own ``orderbook_silver_automation_sensor`` (the silver layer's sensor targets its own models).
+by the silver layer's ``silver_automation_sensor``, which targets the whole ``silver`` group.
 """
 
 import datetime as dt
@@ -329,11 +329,3 @@ def orderbook_top_of_book_1m(context: dg.AssetExecutionContext, duckdb: DuckDBRe
 
 
 silver_orderbook_assets = [orderbook_snapshot_fact, orderbook_top_of_book_1m]
-
-orderbook_silver_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "orderbook_silver_automation_sensor",
-    target=dg.AssetSelection.assets(*silver_orderbook_assets),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Evaluates the silver automation condition for the order-book facts: refresh after bronze/orderbook_snapshots lands.",
-)

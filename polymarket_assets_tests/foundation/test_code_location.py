@@ -83,3 +83,14 @@ def test_dagster_definitions_validate_cli(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_silver_automation_sensor_covers_every_silver_asset(tmp_path: Path) -> None:
+    code = (
+        "import polymarket_assets as p\n"
+        "sensor = p.defs.resolve_sensor_def('silver_automation_sensor')\n"
+        "graph = p.defs.resolve_asset_graph()\n"
+        "print(' '.join(sorted(k.to_user_string() for k in sensor.asset_selection.resolve(graph))))\n"
+    )
+    targeted = set(_python(code, POLYMARKET_DATA_DIR=str(tmp_path)).split())
+    assert targeted == {key for key in EXPECTED_ASSETS if key.startswith("silver/")}

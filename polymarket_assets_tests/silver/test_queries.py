@@ -4,50 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from polymarket_assets_tests.silver.helpers import query
 
-DAILY_VOLUME_PER_MARKET = """
-SELECT f.dt, f.condition_id, m.question,
-       count(*)         AS trades,
-       sum(f.size)      AS shares,
-       sum(f.usdc_size) AS volume_usdc
-FROM silver.trade_fact f
-LEFT JOIN silver.market_dim m USING (condition_id)   -- LEFT: orphan trades (market not loaded yet) still count
-GROUP BY ALL
-ORDER BY f.dt, volume_usdc DESC
-"""
+README = Path(__file__).resolve().parents[2] / "README.md"
 
-PRICE_PATH_OF_ONE_MARKET = """
-SELECT p.ts, t.outcome, p.price
-FROM silver.price_history_fact p
-JOIN silver.market_token_dim t USING (token_id)
-JOIN silver.market_dim m ON m.condition_id = t.condition_id
-WHERE m.slug = 'will-gretchen-whitmer-win-the-2028-democratic-presidential-nomination-676'
-  AND p.resolution_seconds = 60
-ORDER BY p.ts, t.outcome_index
-"""
 
-TOP_TRADERS_BY_VOLUME = """
-SELECT f.wallet,
-       coalesce(d.trader_name, d.leaderboard_name, d.trader_pseudonym) AS name,
-       count(*)         AS trades,
-       sum(f.usdc_size) AS volume_usdc
-FROM silver.trade_fact f
-LEFT JOIN silver.trader_dim d USING (wallet)
-GROUP BY ALL
-ORDER BY volume_usdc DESC
-LIMIT 20
-"""
+def readme_queries() -> list[str]:
+    """The statements of the README's "Queries users run next" SQL block, in order."""
+    text = README.read_text()
+    section = text[text.index("### Queries users run next"):]
+    block = section[section.index("```sql") + len("```sql"):]
+    block = block[: block.index("```")]
+    lines = [line.split("--", 1)[0] for line in block.splitlines()]
+    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]
 
-TOP_TRADERS_LATEST_LEADERBOARD = """
-SELECT rank, wallet, user_name, pnl, volume AS volume_shares
-FROM silver.leaderboard_fact
-WHERE time_period = 'day' AND sort_by = 'PNL' AND category = 'overall'
-  AND dt = (SELECT max(dt) FROM silver.leaderboard_fact)
-ORDER BY rank
-LIMIT 20
-"""
+
+QUERIES = readme_queries()
+
+
+def test_readme_shows_the_four_queries():
+    assert len(QUERIES) == 4
+
+
+DAILY_VOLUME_PER_MARKET, PRICE_PATH_OF_ONE_MARKET, TOP_TRADERS_BY_VOLUME, TOP_TRADERS_LATEST_LEADERBOARD = QUERIES
 
 
 def test_daily_volume_per_market(built):

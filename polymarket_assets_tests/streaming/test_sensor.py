@@ -133,7 +133,6 @@ def test_definitions_wire_job_sensor_and_assets(tmp_path):
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED and sensor.minimum_interval_seconds == 30
     assert bound.resolve_job_def(JOB_NAME).executor_def.name == "in_process"
     assert bound.resolve_schedule_def("orderbook_compaction_schedule").job_name == "orderbook_compaction_job"
-    assert bound.resolve_sensor_def("orderbook_silver_automation_sensor") is not None
     keys = {k.to_user_string() for k in bound.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"bronze/orderbook_snapshots", "silver/orderbook_snapshot_fact", "silver/orderbook_top_of_book_1m"}
 
