@@ -10,7 +10,7 @@ import pytest
 
 from polymarket_assets_tests.clients.conftest import REAL, real_json
 
-SHARED = Path("/work/shared/fixtures/real")
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real"  # ../shared beside the clone (CI layout)
 
 
 def _builder():
@@ -25,7 +25,7 @@ def test_constructed_files_and_cassettes_are_up_to_date():
     assert _builder().build(check=True) == [], "run polymarket_assets_tests/fixtures/build_cassettes.py"
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared fixture folder not available")
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures/real is not beside this checkout")
 def test_real_copies_are_byte_identical_to_shared():
     copies = [p for p in REAL.glob("*/*.json") if not p.name.startswith("constructed_")]
     assert len(copies) >= 25

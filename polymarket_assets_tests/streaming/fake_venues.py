@@ -38,8 +38,8 @@ HERE = Path(__file__).resolve()
 
 def fixtures_dir() -> Path:
     candidates = [
+        HERE.parents[1] / "fixtures" / "real",  # the copies committed with the tests (preferred)
         HERE.parents[2].parent / "shared" / "fixtures" / "real",  # ../shared beside the repo (CI layout)
-        HERE.parents[1] / "fixtures" / "real",  # a copy inside the tests package
     ]
     for c in candidates:
         if (c / "clob" / "book_election_2024_oct.json").is_file():
