@@ -41,6 +41,18 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 
 @contextlib.contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` and re-raise when the block fails."""
+    conn.begin()
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+@contextlib.contextmanager
 def open_writer(
     database: str | os.PathLike[str],
     *,

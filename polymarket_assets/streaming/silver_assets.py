@@ -28,7 +28,7 @@ from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource
 from polymarket_assets.silver.automation import SILVER_AUTOMATION_CONDITION
-from polymarket_assets.silver.duck import open_writer
+from polymarket_assets.silver.duck import open_writer, transaction
 from polymarket_assets.silver.ledger import LoadLedger, Partition, scan_partitions
 from polymarket_assets.streaming.assets import ASSET_NAME as BRONZE_NAME
 
@@ -174,17 +174,11 @@ def load_fact(conn: Any, bronze_dir: Path, run_id: str | None = None) -> dict[st
     plan = ledger.plan(FACT, BRONZE_NAME, parts, model_version=FACT_VERSION)
     loaded: dict[str, int] = {}
     for day in plan.removed:
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             conn.execute(f"DELETE FROM {SCHEMA}.{FACT} WHERE dt = ?", [day])
             ledger.forget(FACT, BRONZE_NAME, [day])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     for part in plan.to_load:
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             conn.execute(f"DELETE FROM {SCHEMA}.{FACT} WHERE dt = ?", [part.dt])
             conn.execute(FACT_INSERT, [part.dt, part.paths])
             rows = conn.execute(f"SELECT count(*) FROM {SCHEMA}.{FACT} WHERE dt = ?", [part.dt]).fetchone()[0]
@@ -193,10 +187,6 @@ def load_fact(conn: Any, bronze_dir: Path, run_id: str | None = None) -> dict[st
                 FACT, part, model_version=FACT_VERSION, source_rows=source_rows, loaded_rows=rows,
                 dropped_rows=source_rows - rows, run_id=run_id,
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         loaded[part.dt.isoformat()] = rows
     total = conn.execute(f"SELECT count(*) FROM {SCHEMA}.{FACT}").fetchone()[0]
     return {"loaded": loaded, "removed": [d.isoformat() for d in plan.removed], "unchanged": len(plan.unchanged), "total_rows": total}
@@ -220,26 +210,16 @@ def load_top_of_book(conn: Any, run_id: str | None = None) -> dict[str, Any]:
     plan = ledger.plan(TOB, FACT, _fact_partitions(ledger), model_version=TOB_VERSION)
     loaded: dict[str, int] = {}
     for day in plan.removed:
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             conn.execute(f"DELETE FROM {SCHEMA}.{TOB} WHERE dt = ?", [day])
             ledger.forget(TOB, FACT, [day])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     for part in plan.to_load:
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             conn.execute(f"DELETE FROM {SCHEMA}.{TOB} WHERE dt = ?", [part.dt])
             conn.execute(TOB_INSERT, [part.dt])
             rows = conn.execute(f"SELECT count(*) FROM {SCHEMA}.{TOB} WHERE dt = ?", [part.dt]).fetchone()[0]
             source_rows = conn.execute(f"SELECT count(*) FROM {SCHEMA}.{FACT} WHERE dt = ?", [part.dt]).fetchone()[0]
             ledger.record(TOB, part, model_version=TOB_VERSION, source_rows=source_rows, loaded_rows=rows, dropped_rows=0, run_id=run_id)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         loaded[part.dt.isoformat()] = rows
     total = conn.execute(f"SELECT count(*) FROM {SCHEMA}.{TOB}").fetchone()[0]
     return {"loaded": loaded, "removed": [d.isoformat() for d in plan.removed], "unchanged": len(plan.unchanged), "total_rows": total}
