@@ -10,9 +10,10 @@ import dagster as dg
 # the warning would otherwise print once per asset on every load of the code location.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-from polymarket_assets.bronze.definitions import defs as bronze_defs  # noqa: E402
+# Modules, not their ``defs``: Dagster refuses a module with more than one Definitions object at its top level.
+from polymarket_assets.bronze import definitions as bronze  # noqa: E402
 from polymarket_assets.resources import default_resources  # noqa: E402
-from polymarket_assets.silver.definitions import defs as silver_defs  # noqa: E402
-from polymarket_assets.streaming.definitions import defs as streaming_defs  # noqa: E402
+from polymarket_assets.silver import definitions as silver  # noqa: E402
+from polymarket_assets.streaming import definitions as streaming  # noqa: E402
 
-defs = dg.Definitions.merge(bronze_defs, streaming_defs, silver_defs, dg.Definitions(resources=default_resources()))
+defs = dg.Definitions.merge(bronze.defs, streaming.defs, silver.defs, dg.Definitions(resources=default_resources()))

@@ -75,11 +75,13 @@ def test_every_asset_is_tagged(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_dagster_definitions_validate_cli(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", [["-m", "polymarket_assets"], ["-w", "workspace.yaml"]], ids=["module", "workspace"])
+def test_dagster_definitions_validate_cli(tmp_path: Path, target: list[str]) -> None:
+    """``-m polymarket_assets`` is what the CLI examples use; ``workspace.yaml`` is what ``dagster dev`` loads."""
     env = {**os.environ, "POLYMARKET_DATA_DIR": str(tmp_path), "DAGSTER_HOME": str(tmp_path)}
     dagster = Path(sys.executable).with_name("dagster")
     result = subprocess.run(
-        [str(dagster), "definitions", "validate", "-m", "polymarket_assets"], cwd=REPO, capture_output=True, text=True, timeout=300, env=env
+        [str(dagster), "definitions", "validate", *target], cwd=REPO, capture_output=True, text=True, timeout=300, env=env
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All code locations passed validation" in result.stdout + result.stderr
