@@ -19,7 +19,6 @@ with more decimals than that (never seen) is rounded half-even and counted in ``
 
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path

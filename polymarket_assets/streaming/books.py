@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 
 from polymarket_assets.clients.parsing import (
-    LIMITLESS_SIZE_DECIMALS,
     ParseError,
     normalize_book,
     parse_clob_book,

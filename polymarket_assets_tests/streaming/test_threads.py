@@ -7,7 +7,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from polymarket_assets.streaming.clock import Clock, FakeClock
 from polymarket_assets.streaming.discovery import DiscoveryThread, atomic_write_json, read_snapshot
@@ -16,7 +15,7 @@ from polymarket_assets.streaming.poller import Poller, PollerConfig
 from polymarket_assets.streaming.stats import LoggerStats
 from polymarket_assets.streaming.venues import DiscoveryResult
 from polymarket_assets.streaming.writer import SnapshotWriter
-from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
+from polymarket_assets_tests.streaming.conftest import read_records
 
 LEVELS = {"best_bid": "0.4", "best_ask": "0.6", "mid": "0.5", "spread": "0.2",
           "bids": [{"price": "0.4", "size": "1"}], "asks": [{"price": "0.6", "size": "1"}]}
