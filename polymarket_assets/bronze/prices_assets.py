@@ -8,10 +8,12 @@ even without trades — not a trade print), ``resolution_seconds`` the bucket th
 ``source`` = ``clob:/batch-prices-history``. Key: (``token_id``, ``ts``) — unique per partition (the client
 merges split windows on ``t``).
 
-**Finest fidelity the API still retains** (:func:`finest_fidelity_minutes`): the retention table of §3.2
-(1-minute points kept ≥ 7 days, 5-minute ≥ 60 days, 30-minute ≥ 90 days, 3-hour and coarser permanently),
-applied to the age of the day's *start* when the run starts. So yesterday is fetched at 1 minute, a day from
-last month at 5 minutes, and anything older than 90 days at 3 hours; the chosen bucket is stored per row.
+**Finest fidelity the API still retains** (:func:`finest_fidelity_minutes`): ``RETENTION`` applied to the
+age of the day's *start* when the run starts; the chosen bucket is stored per row. For this endpoint (CLOB)
+that is 1 minute at every age: api_reference §2.4 reports 1-minute history for resolved markets back to 2024.
+(The tiered table of §3.2 — 1 min ≥ 7 days, 5 min ≥ 60 days, 30 min ≥ 90 days, then 3 h — is the Data API
+v2's ``/v2/prices-history`` retention, not the CLOB's.) Run config ``fidelity_minutes`` asks for a coarser
+bucket.
 
 **Range runs** (``BackfillPolicy.single_run``): markets are discovered once for the range; pending days are
 cut into windows of ``window_days`` consecutive days sharing one fidelity (≤ 15 days, the API's window cap);
@@ -33,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 import dagster as dg
 import pyarrow as pa
@@ -63,13 +65,9 @@ MAX_REQUEST_RETRIES = 2
 ROW_GROUP_SIZE = 256_000
 PREVIEW_ROWS = 5
 
-#: api_reference §3.2 retention: (kept at least this long, finest bucket in minutes); None = permanent.
-RETENTION: tuple[tuple[dt.timedelta | None, int], ...] = (
-    (dt.timedelta(days=7), 1),
-    (dt.timedelta(days=60), 5),
-    (dt.timedelta(days=90), 30),
-    (None, 180),
-)
+#: (kept at least this long, finest bucket in minutes), finest first; None = permanent. CLOB prices history:
+#: 1-minute points observed back to 2024 (api_reference §2.4), so one permanent tier.
+RETENTION: tuple[tuple[dt.timedelta | None, int], ...] = ((None, 1),)
 
 
 def finest_fidelity_minutes(day: dt.date, now: dt.datetime) -> int:
@@ -85,17 +83,24 @@ class PricesRunConfig(BronzeRunConfig):
     """``BronzeRunConfig`` plus the windowing knobs."""
 
     window_days: int = Field(default=7, ge=1, le=MAX_WINDOW_DAYS, description="Days one request covers (≤ 15).")
+    fidelity_minutes: Optional[int] = Field(
+        default=None, ge=1, le=1440, description="Bucket in minutes; default: the finest the API retains for the day's age."
+    )
     workers: int = Field(default=4, ge=1, le=32, description="Requests in flight at once (the shared limiter paces them).")
 
 
-def price_windows(pending: Sequence[dt.date], window_days: int, now: dt.datetime) -> list[tuple[list[dt.date], int]]:
-    """Consecutive pending days in windows of ≤ ``window_days`` that share one fidelity: ``[(days, minutes)]``."""
+def price_windows(
+    pending: Sequence[dt.date], window_days: int, now: dt.datetime, fixed_minutes: Optional[int] = None
+) -> list[tuple[list[dt.date], int]]:
+    """Consecutive pending days in windows of ≤ ``window_days`` that share one fidelity: ``[(days, minutes)]``.
+
+    ``fixed_minutes`` (run config ``fidelity_minutes``) replaces the finest retained bucket for every day."""
     windows: list[tuple[list[dt.date], int]] = []
     for chunk in contiguous_chunks(list(pending), window_days):
         current: list[dt.date] = []
         fidelity = None
         for day in chunk:
-            minutes = finest_fidelity_minutes(day, now)
+            minutes = fixed_minutes or finest_fidelity_minutes(day, now)
             if current and minutes != fidelity:
                 windows.append((current, fidelity))  # type: ignore[arg-type]
                 current = []
@@ -185,6 +190,7 @@ class PricesBackfill:
         now: dt.datetime,
         window_days: int = 7,
         workers: int = 4,
+        fidelity_minutes: Optional[int] = None,
         max_quarantine_share: float = 0.05,
         on_commit: Callable[[dt.date, WrittenPartition], None] | None = None,
         log: Any = None,
@@ -197,6 +203,7 @@ class PricesBackfill:
         self.now = now
         self.window_days = window_days
         self.workers = workers
+        self.fidelity_minutes = fidelity_minutes
         self.max_share = max_quarantine_share
         self.on_commit = on_commit
         self.log = log
@@ -213,7 +220,7 @@ class PricesBackfill:
             box.add(body, reason, url, {"level": "response", "refetched": True})
 
     def run(self) -> PricesReport:
-        for window, fidelity in price_windows(self.pending, self.window_days, self.now):
+        for window, fidelity in price_windows(self.pending, self.window_days, self.now, self.fidelity_minutes):
             self._run_window(window, fidelity)
         return self.report
 
@@ -409,6 +416,7 @@ def prices(context: dg.AssetExecutionContext, config: PricesRunConfig, polymarke
                 markets=markets,
                 now=now,
                 window_days=config.window_days,
+                fidelity_minutes=config.fidelity_minutes,
                 workers=config.workers,
                 max_quarantine_share=config.max_quarantine_share,
                 on_commit=lambda day, written: checkpoint.mark_done(day, written.rows, written.bytes, run_id),

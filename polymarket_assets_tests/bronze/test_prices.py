@@ -87,7 +87,26 @@ def test_a_recent_day_is_fetched_at_one_minute(tmp_path: Path, api: FakeApi, wor
     assert meta["requests"].value == api.count() and "token_id" in meta["preview"].value
 
 
+TIERED_RETENTION = ((dt.timedelta(days=7), 1), (dt.timedelta(days=60), 5), (dt.timedelta(days=90), 30), (None, 180))
+
+
+def test_clob_retention_is_one_minute_at_every_age() -> None:
+    now = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
+    for age_days in (1, 8, 61, 91, 700):
+        assert prices_assets.finest_fidelity_minutes((now - dt.timedelta(days=age_days)).date(), now) == 1
+
+
+def test_fidelity_minutes_config_overrides_the_retained_bucket(tmp_path: Path, api: FakeApi, world: TradesWorld) -> None:
+    result = run(tmp_path, api, partition=RANGE[2].isoformat(), fidelity_minutes=60)
+    assert result.success
+    assert {r["fidelity"] for r in world.price_requests} == {60}
+    resolutions = set(read_partition(tmp_path / "bronze", "prices", RANGE[2]).column("resolution_seconds").to_pylist())
+    assert resolutions == {3600}
+
+
 def test_a_range_shares_requests_across_days_and_follows_retention(tmp_path: Path, api: FakeApi, world: TradesWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tiered retention table (the Data API v2's, §3.2) exercises windows that change fidelity mid-range.
+    monkeypatch.setattr(prices_assets, "RETENTION", TIERED_RETENTION)
     now = midnight(RANGE[-1]) + dt.timedelta(days=4, hours=12)  # 11-01..11-04 older than 7 days, 11-05.. younger
     at_now(monkeypatch, now)
     result = run(tmp_path, api, first=RANGE[0], last=RANGE[-1])
@@ -170,8 +189,9 @@ def test_a_failed_range_resumes_from_the_windows_not_written(tmp_path: Path, api
     assert resumed.success
     assert world.price_requests and all(r["start_ts"] >= fail_from for r in world.price_requests)  # only the rest
     assert {d: partition_file(tmp_path / "bronze", "prices", d).stat().st_mtime_ns for d in RANGE[:4]} == stamps
+    now = midnight(RANGE[-1]) + dt.timedelta(days=20)
     for day in RANGE:
-        assert stored_points(tmp_path, day) == expected_points(world, day, 5)
+        assert stored_points(tmp_path, day) == expected_points(world, day, prices_assets.finest_fidelity_minutes(day, now))
     events = materialization_by_partition(resumed)
     assert events[RANGE[0].isoformat()].metadata["partition_status"].value.startswith("kept")
     assert not checkpoint_path(tmp_path / "_state", "prices", RANGE[0], RANGE[-1]).exists()
