@@ -100,13 +100,22 @@ class PolymarketApiResource(dg.ConfigurableResource):
         return self.transport.stats
 
     def endpoint(self, api: str) -> Endpoint:
-        setting, override = {
-            "gamma": (settings.GAMMA_URL, self.gamma_url),
-            "clob": (settings.CLOB_URL, self.clob_url),
-            "data": (settings.DATA_URL, self.data_url),
-            "limitless": (settings.LIMITLESS_URL, self.limitless_url),
+        field, setting = {
+            "gamma": ("gamma_url", settings.GAMMA_URL),
+            "clob": ("clob_url", settings.CLOB_URL),
+            "data": ("data_url", settings.DATA_URL),
+            "limitless": ("limitless_url", settings.LIMITLESS_URL),
         }[api]
-        return Endpoint(self.transport, api, settings.resolve_base_url(setting, override), setting.env)
+        override = getattr(self, field)
+        source = f"resource config polymarket_api.{field}"
+        base_url = settings.resolve_base_url(setting, override, source=source)
+        if override:
+            origin = source
+        elif os.environ.get(setting.env, "").strip():
+            origin = f"environment variable {setting.env}"
+        else:
+            origin = f"the default (set {setting.env} to change it)"
+        return Endpoint(self.transport, api, base_url, origin)
 
     def gamma(self) -> Any:
         from polymarket_assets.clients.gamma import GammaClient
@@ -164,5 +173,5 @@ def default_resources() -> dict[str, Any]:
         "rate_limiter": limiter,
         "polymarket_api": PolymarketApiResource(rate_limiter=limiter),
         "lake": LakeResource(),
-        "duckdb": DuckDBResource(database=str(settings.duckdb_path())),
+        "duckdb": DuckDBResource(database=str(settings.duckdb_path(create=False))),
     }

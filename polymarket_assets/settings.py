@@ -62,15 +62,31 @@ def _env(setting: Setting) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def resolve_base_url(setting: Setting, override: str | None = None) -> str:
-    """Return a validated base URL (no trailing slash) for an API family."""
-    value = override or _env(setting) or setting.default
-    source = "resource config" if override else (f"environment variable {setting.env}" if _env(setting) else "default")
+def resolve_base_url(setting: Setting, override: str | None = None, *, source: str | None = None) -> str:
+    """Return a validated base URL (no trailing slash) for an API family.
+
+    ``source`` names where an ``override`` came from (e.g. "resource config polymarket_api.gamma_url").
+    """
+    value = (override or _env(setting) or setting.default).strip()
+    if override:
+        origin = source or "resource config"
+    else:
+        origin = f"environment variable {setting.env}" if _env(setting) else "default"
     parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    problem = None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        problem = "it must be an http(s) URL with a host"
+    elif any(ch.isspace() for ch in value):
+        problem = "it contains white space"
+    else:
+        try:
+            parsed.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        except ValueError as exc:
+            problem = f"its port is invalid ({exc})"
+    if problem:
         raise SettingError(
-            f"{setting.env} must be an http(s) base URL such as {setting.default!r}; "
-            f"got {value!r} (from {source}). Fix the {source} and retry."
+            f"{setting.env} must be an http(s) base URL such as {setting.default!r}; got {value!r} from the {origin}: "
+            f"{problem}. Fix the {origin} and retry."
         )
     return value.rstrip("/")
 
@@ -90,24 +106,42 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return value.resolve()
 
 
-def duckdb_path(override: str | os.PathLike[str] | None = None) -> Path:
+def _ensure_parent(path: Path, setting: Setting) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingError(
+            f"{setting.env} points at {str(path)!r}, whose directory cannot be created ({exc}). "
+            f"Set {setting.env} to a file in a writable directory."
+        ) from exc
+    return path
+
+
+def duckdb_path(override: str | os.PathLike[str] | None = None, *, create: bool = True) -> Path:
+    """The silver DuckDB file. ``create=False`` only computes it (loading the code location creates nothing)."""
     raw = override or _env(DUCKDB_PATH)
-    path = Path(raw).expanduser() if raw else data_dir() / "polymarket.duckdb"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
+    if raw:
+        path = Path(raw).expanduser().resolve()
+        return _ensure_parent(path, DUCKDB_PATH) if create else path
+    if not create:
+        return (Path(_env(DATA_DIR) or DATA_DIR.default).expanduser() / "polymarket.duckdb").resolve()
+    return data_dir() / "polymarket.duckdb"
 
 
 def state_dir(root: Path | None = None) -> Path:
     path = (root or data_dir()) / "_state"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingError(f"The state directory {str(path)!r} cannot be created ({exc}); check {DATA_DIR.env}.") from exc
     return path
 
 
 def ratelimit_db_path(override: str | os.PathLike[str] | None = None) -> Path:
     raw = override or _env(RATELIMIT_DB)
-    path = Path(raw).expanduser() if raw else state_dir() / "ratelimit.sqlite"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
+    if raw:
+        return _ensure_parent(Path(raw).expanduser().resolve(), RATELIMIT_DB)
+    return state_dir() / "ratelimit.sqlite"
 
 
 def user_agent(override: str | None = None) -> str:

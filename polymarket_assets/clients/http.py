@@ -20,6 +20,7 @@ from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from polymarket_assets.clients.errors import (
+    ApiError,
     ApiHttpError,
     ApiUnreachableError,
     MalformedResponseError,
@@ -165,7 +166,14 @@ class HttpTransport:
         self, retry: Retry, exc: requests.RequestException, method: str, url: str, base_url: str, setting: str
     ) -> Retry:
         """Count a connection-level failure (refused, reset, timeout, truncated body) and sleep before the
-        next attempt, or raise ``ApiUnreachableError`` naming the URL and its setting when retries are spent."""
+        next attempt, or raise ``ApiUnreachableError`` naming the URL and its setting when retries are spent.
+        A URL that cannot even be sent (bad port, bad characters) is a configuration error: never retried."""
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema)):
+            raise ApiError(
+                f"{url} is not a valid URL ({exc}). The base URL {base_url!r} comes from {setting}; fix it and re-run.",
+                url=url,
+                setting=setting,
+            ) from exc
         self.stats.add(requests=1, connection_errors=1)
         error: Exception
         if isinstance(exc, requests.ConnectTimeout):
@@ -179,8 +187,8 @@ class HttpTransport:
         except MaxRetryError:
             raise ApiUnreachableError(
                 f"Could not reach {url} after {len(retry.history) + 1} attempts: {exc}. "
-                f"The base URL {base_url!r} comes from {setting}; check it (environment variable or "
-                f"resource config) and that the service is up, then re-run. Data already written is kept.",
+                f"The base URL {base_url!r} comes from {setting}; check it and that the service is up, "
+                f"then re-run. Data already written is kept.",
                 url=url,
                 setting=setting,
             ) from exc

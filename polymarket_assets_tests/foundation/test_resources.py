@@ -30,7 +30,32 @@ def test_api_resource_resolves_urls_and_names_the_setting(tmp_path: Path, monkey
     monkeypatch.setenv("POLYMARKET_DATA_URL", "http://127.0.0.1:5999/")
     api = PolymarketApiResource(rate_limiter=RateLimiterResource(db_path=str(tmp_path / "rl.sqlite")), gamma_url="http://127.0.0.1:6000")
     assert api.endpoint("gamma").base_url == "http://127.0.0.1:6000"
-    assert (api.endpoint("data").base_url, api.endpoint("data").setting) == ("http://127.0.0.1:5999", "POLYMARKET_DATA_URL")
+    assert (api.endpoint("data").base_url, api.endpoint("data").setting) == ("http://127.0.0.1:5999", "environment variable POLYMARKET_DATA_URL")
+    assert api.endpoint("gamma").setting == "resource config polymarket_api.gamma_url"
+    monkeypatch.delenv("POLYMARKET_CLOB_URL", raising=False)
+    assert api.endpoint("clob").setting == "the default (set POLYMARKET_CLOB_URL to change it)"
     bad = PolymarketApiResource(rate_limiter=RateLimiterResource(db_path=str(tmp_path / "rl.sqlite")), clob_url="clob.example")
-    with pytest.raises(SettingError, match="POLYMARKET_CLOB_URL"):
+    with pytest.raises(SettingError, match="POLYMARKET_CLOB_URL.*resource config polymarket_api.clob_url"):
         bad.clob()
+
+
+def test_loading_the_default_resources_creates_no_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from polymarket_assets.resources import default_resources
+
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", str(tmp_path / "not-yet"))
+    monkeypatch.delenv("POLYMARKET_DUCKDB_PATH", raising=False)
+    resources = default_resources()
+    assert resources["duckdb"].database == str((tmp_path / "not-yet" / "polymarket.duckdb").resolve())
+    assert not (tmp_path / "not-yet").exists()
+
+
+def test_an_unsendable_url_is_a_configuration_error_and_not_retried(tmp_path: Path) -> None:
+    from polymarket_assets.clients.errors import ApiError, ApiUnreachableError
+    from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
+
+    transport = HttpTransport(HttpOptions(user_agent="t", max_retries=5))
+    endpoint = Endpoint(transport, "gamma", "http://127.0.0.1:99999", "environment variable POLYMARKET_GAMMA_URL")
+    with pytest.raises(ApiError, match="not a valid URL.*environment variable POLYMARKET_GAMMA_URL") as info:
+        endpoint.get_json("/markets")
+    assert not isinstance(info.value, ApiUnreachableError)
+    assert transport.stats.snapshot()["retries"] == 0

@@ -15,7 +15,7 @@ def test_base_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.resolve_base_url(settings.GAMMA_URL, "http://localhost:9") == "http://localhost:9"
 
 
-@pytest.mark.parametrize("bad", ["gamma-api.polymarket.com", "ftp://x", "http://"])
+@pytest.mark.parametrize("bad", ["gamma-api.polymarket.com", "ftp://x", "http://", "http://127.0.0.1:99999", "http://exa mple.com", "http://host:port"])
 def test_bad_base_url_names_the_setting(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     monkeypatch.setenv("POLYMARKET_CLOB_URL", bad)
     with pytest.raises(settings.SettingError) as info:
@@ -59,3 +59,13 @@ def test_readme_lists_every_setting_and_budget() -> None:
         assert f"`{setting.env}`" in readme, setting.env
     for budget in DEFAULT_BUDGETS.values():
         assert f"| `{budget.name}` | {budget.limit} / {budget.window_seconds:g} s |" in readme, budget.name
+
+
+@pytest.mark.parametrize("setting", ["POLYMARKET_DUCKDB_PATH", "POLYMARKET_RATELIMIT_DB"])
+def test_unusable_file_settings_name_the_setting(monkeypatch: pytest.MonkeyPatch, tmp_path, setting: str) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(setting, str(blocker / "x.db"))
+    with pytest.raises(settings.SettingError, match=setting):
+        settings.duckdb_path() if setting == "POLYMARKET_DUCKDB_PATH" else settings.ratelimit_db_path()
