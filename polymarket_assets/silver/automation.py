@@ -41,9 +41,13 @@ SILVER_AUTOMATION_CONDITION = (
 
 # Checks of a silver table against other silver tables (separate steps): run with the table, and again
 # when a table they read updates (so a trade's orphan status is re-evaluated once its market lands).
-CROSS_TABLE_CHECK_AUTOMATION_CONDITION = dg.AutomationCondition.any_deps_updated().with_label(
-    "checked or referenced silver table updated"
-)
+# since_last_handled: the run that refreshes a table also runs its check (after it), so the table's
+# materialization must not request the check a second time on the next tick.
+CROSS_TABLE_CHECK_AUTOMATION_CONDITION = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("checked or referenced silver table updated")
 
 SILVER_KEYS = [dg.AssetKey([SILVER_PREFIX, name]) for name in MODELS]
 

@@ -50,6 +50,25 @@ def test_a_bronze_partition_landing_requests_its_silver_tables(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore")
+def test_the_run_that_refreshes_a_table_does_not_request_its_check_again(tmp_path):
+    """The refresh run materializes trade_fact and then runs its cross-table check; the next tick must not
+    ask for the check a second time (it did when the check's condition lacked since_last_handled)."""
+    defs, instance = _defs(tmp_path), dg.DagsterInstance.ephemeral()
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["bronze", "trades"], partition="2026-09-08"))
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    check = dg.AssetCheckKey(SILVER("trade_fact"), "references_known_token_and_market")
+    assert check in _requested(tick)
+    for name in ("trade_fact", "trader_dim"):  # what the requested run does
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SILVER(name)))
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(asset_key=SILVER("trade_fact"), check_name=check.name, passed=True)
+    )
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert _requested(tick) == set()
+
+
+@pytest.mark.filterwarnings("ignore")
 def test_a_range_backfill_is_one_refresh_and_markets_recheck_trades(tmp_path):
     defs, instance = _defs(tmp_path), dg.DagsterInstance.ephemeral()
     first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
