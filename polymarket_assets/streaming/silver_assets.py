@@ -21,6 +21,7 @@ by the silver layer's ``silver_automation_sensor``, which targets the whole ``si
 import datetime as dt
 import hashlib
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
@@ -268,6 +269,42 @@ _SILVER = {
 }
 
 
+def key_check(conn: Any, table: str, key: Sequence[str], days: Sequence[str]) -> dg.AssetCheckResult:
+    """Blocking: the key is unique and not null on the days this run loaded (cost tracks the load)."""
+    cols = ", ".join(key)
+    where = "dt IN (SELECT CAST(unnest(?) AS DATE))"
+    dupes = conn.execute(
+        f"SELECT count(*) FROM (SELECT {cols} FROM {SCHEMA}.{table} WHERE {where} GROUP BY ALL HAVING count(*) > 1)", [list(days)]
+    ).fetchone()[0]
+    nulls = conn.execute(
+        f"SELECT count(*) FROM {SCHEMA}.{table} WHERE {where} AND ({' OR '.join(f'{c} IS NULL' for c in key)})", [list(days)]
+    ).fetchone()[0]
+    return dg.AssetCheckResult(
+        check_name="key_unique_not_null",
+        passed=dupes == 0 and nulls == 0,
+        metadata={"key": cols, "duplicate_keys": dupes, "null_keys": nulls, "days_checked": len(days)},
+    )
+
+
+def prices_check(conn: Any, table: str, columns: Sequence[str], days: Sequence[str]) -> dg.AssetCheckResult:
+    """Blocking: every price column lies in [0, 1] on the days this run loaded (NULL = empty side, allowed)."""
+    bad = " OR ".join(f"{c} NOT BETWEEN 0 AND 1" for c in columns)
+    count = conn.execute(
+        f"SELECT count(*) FROM {SCHEMA}.{table} WHERE dt IN (SELECT CAST(unnest(?) AS DATE)) AND ({bad})", [list(days)]
+    ).fetchone()[0]
+    return dg.AssetCheckResult(
+        check_name="prices_in_unit_interval", passed=count == 0, metadata={"rows_out_of_range": count, "columns": ", ".join(columns)}
+    )
+
+
+def _checks(asset: str) -> list[dg.AssetCheckSpec]:
+    key = dg.AssetKey([SCHEMA, asset])
+    return [
+        dg.AssetCheckSpec("key_unique_not_null", asset=key, blocking=True, description="Key unique and not null on the loaded days."),
+        dg.AssetCheckSpec("prices_in_unit_interval", asset=key, blocking=True, description="Prices within [0, 1] on the loaded days."),
+    ]
+
+
 def _writer(duckdb: DuckDBResource, context: dg.AssetExecutionContext):
     return open_writer(duckdb.database, config=dict(duckdb.connection_config or {}), log=context.log.warning)
 
@@ -277,6 +314,7 @@ def _writer(duckdb: DuckDBResource, context: dg.AssetExecutionContext):
     deps=[BRONZE_KEY],
     description="One row per order-book snapshot (deduplicated on snapshot_id) with top of book, sizes at the top, "
     "depth, level counts and exchange lag; loaded incrementally per bronze day (load ledger), each day replaced in one transaction.",
+    check_specs=_checks(FACT),
     **_SILVER,
 )
 def orderbook_snapshot_fact(context: dg.AssetExecutionContext, duckdb: DuckDBResource, lake: LakeResource) -> dg.MaterializeResult:
@@ -287,7 +325,9 @@ def orderbook_snapshot_fact(context: dg.AssetExecutionContext, duckdb: DuckDBRes
             conn, FACT, result,
             f"SELECT received_ts, venue, instrument_key, best_bid, best_ask, mid, spread FROM {SCHEMA}.{FACT} ORDER BY received_ts DESC LIMIT 5",
         )
-    return dg.MaterializeResult(metadata=md)
+        days = list(result["loaded"])
+        checks = [key_check(conn, FACT, ["snapshot_id"], days), prices_check(conn, FACT, ["best_bid", "best_ask", "mid"], days)]
+    return dg.MaterializeResult(metadata=md, check_results=checks)
 
 
 @dg.asset(
@@ -295,6 +335,7 @@ def orderbook_snapshot_fact(context: dg.AssetExecutionContext, duckdb: DuckDBRes
     deps=[dg.AssetKey([SCHEMA, FACT])],
     description="Top-of-book time series per instrument: one row per instrument and UTC minute (first/last/min/max mid, "
     "last best bid/ask, mean spread, snapshot count), rebuilt for the days the fact table reloaded.",
+    check_specs=_checks(TOB),
     **_SILVER,
 )
 def orderbook_top_of_book_1m(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -305,7 +346,12 @@ def orderbook_top_of_book_1m(context: dg.AssetExecutionContext, duckdb: DuckDBRe
             conn, TOB, result,
             f"SELECT minute, instrument_key, snapshots, first_mid, last_mid, last_best_bid, last_best_ask FROM {SCHEMA}.{TOB} ORDER BY minute DESC LIMIT 5",
         )
-    return dg.MaterializeResult(metadata=md)
+        days = list(result["loaded"])
+        checks = [
+            key_check(conn, TOB, ["instrument_key", "minute"], days),
+            prices_check(conn, TOB, ["first_mid", "last_mid", "last_best_bid", "last_best_ask"], days),
+        ]
+    return dg.MaterializeResult(metadata=md, check_results=checks)
 
 
 silver_orderbook_assets = [orderbook_snapshot_fact, orderbook_top_of_book_1m]
