@@ -15,6 +15,9 @@ OWNERS = ["team:data-platform"]
 POOL_GAMMA = "polymarket_gamma"
 POOL_CLOB = "polymarket_clob"
 POOL_DATA = "polymarket_data"
+# The leaderboard snapshot is time-bound (the API keeps no history): its own pool, so it never queues behind a
+# long trades backfill in polymarket_data. Its requests still share the Data API budgets through the limiter.
+POOL_LEADERBOARD = "polymarket_leaderboard"
 
 
 def bronze_asset_kwargs(*, kinds: set[str], pool: str | None, description: str, **more: Any) -> dict[str, Any]:

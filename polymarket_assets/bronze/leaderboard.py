@@ -18,7 +18,7 @@ import dagster as dg
 from pydantic import Field
 
 from polymarket_assets.bronze.api import RunApi
-from polymarket_assets.bronze.asset_defaults import POOL_DATA, bronze_asset_kwargs
+from polymarket_assets.bronze.asset_defaults import POOL_LEADERBOARD, bronze_asset_kwargs
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import MAX_WALK_RESTARTS, fetched_items
@@ -112,7 +112,7 @@ def take_snapshot(client: DataApiClient, quarantine: Quarantine, *, category: st
     name=ASSET,
     **bronze_asset_kwargs(
         kinds={"polymarket"},
-        pool=POOL_DATA,
+        pool=POOL_LEADERBOARD,
         description=(
             "Leaderboard snapshots taken on the partition day: the 8 boards time_period ∈ {day, week, month, all} × "
             "sort_by ∈ {PNL, VOLUME} (category `overall`), best `max_rows_per_board` ranks each, all stamped with "
