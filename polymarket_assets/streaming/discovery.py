@@ -8,8 +8,11 @@ snapshot file and appends market metadata as JSONL.
                                         "refreshed_at": "...Z", "count": 4, "warnings": [...]}, ...},
      "instruments": [<instrument dict>, ...]}
 
-Each source runs in its own thread on its own cadence (a slow or failing Limitless listing never delays the
-BTC next-window lookup); the merged set is published under a lock. The file is written to a temp file in
+Each source runs in its own thread on its own cadence, **including its first pass** (a slow, failing or
+hanging Limitless listing never delays the BTC next-window lookup, at start-up or later); the merged set is
+published under a lock after every pass of any source, so the poller picks up a source's instruments as
+soon as that source has them. ``first_pass_done`` is set once every source has finished one pass (ok or
+failed); a source still in its first pass has ``"ok": null`` in ``sources``. The file is written to a temp file in
 the same directory, fsynced, then ``os.replace``d over the old one, so
 a reader (the poller) sees the old or the new file, never a half-written one. A discoverer that raises
 keeps its previous instruments (stale beats empty) and its error is recorded in ``sources``.
@@ -102,24 +105,44 @@ class DiscoveryThread(threading.Thread):
         self._last_write_mono = float("-inf")
         self._lock = threading.RLock()
         self._workers: list[threading.Thread] = []
+        #: set once every source has finished its first pass (successfully or not)
+        self.first_pass_done = threading.Event()
+        self._first_pending: set[str] = {d.source for d in self.discoverers}
+        if not self._first_pending:
+            self.first_pass_done.set()
 
     # -- one pass ----------------------------------------------------------------------------
     def run_due(self, force: bool = False) -> bool:
         """Run every discoverer that is due (all when ``force``); publish if anything changed."""
         now_mono = self.clock.monotonic()
-        ran = False
-        for disc in self.discoverers:
-            if not force and now_mono < self._next_due[disc.source]:
-                continue
-            self._next_due[disc.source] = now_mono + disc.interval_seconds
-            self._run_one(disc)
-            ran = True
-        if ran or now_mono - self._last_write_mono >= self.heartbeat_seconds:
-            with self._lock:
-                self.publish()
-        return ran
+        ran: list[str] = []
+        try:
+            for disc in self.discoverers:
+                if not force and now_mono < self._next_due[disc.source]:
+                    continue
+                self._next_due[disc.source] = now_mono + disc.interval_seconds
+                ran.append(disc.source)
+                self._run_one_inner(disc)
+            if ran or now_mono - self._last_write_mono >= self.heartbeat_seconds:
+                with self._lock:
+                    self.publish()
+        finally:
+            for source in ran:
+                self._first_pass_finished(source)
+        return bool(ran)
 
-    def _run_one(self, disc: Discoverer) -> None:
+    def pending_sources(self) -> list[str]:
+        """Sources that have not finished their first pass yet."""
+        with self._lock:
+            return sorted(self._first_pending)
+
+    def _first_pass_finished(self, source: str) -> None:
+        with self._lock:
+            self._first_pending.discard(source)
+            if not self._first_pending:
+                self.first_pass_done.set()
+
+    def _run_one_inner(self, disc: Discoverer) -> None:
         now = self.clock.time()
         status = self._status[disc.source]
         self.stats.incr("discovery_runs")
@@ -188,13 +211,18 @@ class DiscoveryThread(threading.Thread):
             now_mono = self.clock.monotonic()
             if now_mono >= self._next_due[disc.source]:
                 self._next_due[disc.source] = now_mono + disc.interval_seconds
-                self._run_one(disc)
                 try:
-                    with self._lock:
-                        self.publish()
-                except Exception as exc:  # noqa: BLE001 - e.g. snapshot dir not writable; retry next pass
-                    self.stats.incr("discovery_errors")
-                    self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
+                    self._run_one_inner(disc)
+                    try:
+                        with self._lock:
+                            self.publish()
+                    except Exception as exc:  # noqa: BLE001 - e.g. snapshot dir not writable; retry next pass
+                        self.stats.incr("discovery_errors")
+                        self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
+                finally:
+                    # after the publish: whoever waits on ``first_pass_done`` finds this source in the file
+                    if not self.first_pass_done.is_set():
+                        self._first_pass_finished(disc.source)
             wait = self._next_due[disc.source] - self.clock.monotonic()
             self.clock.wait(self.stop_event, min(max(wait, 0.05), 1.0))
 

@@ -3,8 +3,10 @@
 The op builds a hot-path HTTP transport for the book requests (short timeouts, **no transport retries** — the
 poller's per-instrument backoff and per-venue cooldown replace them — but the same shared rate limiter and
 User-Agent as every other API call); discovery (the slow path) uses the resource's regular clients, with
-transport retries, each source in its own thread. It builds the venue discoverers and book fetchers, then runs
-:class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes``.
+transport retries, each source in its own thread — its first pass too: polling starts at once and never waits
+for a slow or failing venue's discovery. It builds the venue discoverers and book fetchers, then runs
+:class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes`` (counted from the
+start of the run; the logger's heartbeat file is written at once and every 10 s).
 
 Termination (the UI's *Terminate*, or SIGTERM to the run worker) arrives in the op as
 ``DagsterExecutionInterruptedError``; the op sets the stop event, joins the threads (the writer drains,
@@ -31,6 +33,15 @@ from polymarket_assets.streaming.venues.polymarket_general import PolymarketGene
 
 SOURCES = ("polymarket_btc15m", "polymarket_general", "limitless")
 JOB_NAME = "orderbook_logger_job"
+#: ``dagster/max_runtime`` tag = run duration + this margin (run monitoring terminates a run past it)
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+MAX_RUNTIME_MARGIN_SECONDS = 600
+DEFAULT_DURATION_MINUTES = 60.0
+
+
+def max_runtime_seconds(duration_minutes: float) -> int:
+    """The ``dagster/max_runtime`` bound for a run of ``duration_minutes``."""
+    return int(duration_minutes * 60 + MAX_RUNTIME_MARGIN_SECONDS)
 
 #: Tests replace this to run the job on a fake clock (e.g. seconds before a 15-minute boundary).
 CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK  # noqa: E731
@@ -39,7 +50,7 @@ CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK  # noqa: E731
 class OrderbookLoggerConfig(dg.Config):
     """Run config of ``orderbook_logger_job`` (op ``orderbook_logger``)."""
 
-    duration_minutes: float = Field(default=60.0, description="How long the run polls before it ends successfully (the sensor then starts the next one).")
+    duration_minutes: float = Field(default=DEFAULT_DURATION_MINUTES, description="How long the run polls before it ends successfully (the sensor then starts the next one).")
     cadence_seconds: float = Field(default=1.0, description="Poll every active instrument once per this many seconds.")
     sources: list[str] = Field(default=list(SOURCES), description=f"Discoveries to run: any of {list(SOURCES)}.")
     # Polymarket BTC 15-minute up/down
@@ -121,6 +132,7 @@ def build_logger(
     log: logging.Logger | None = None,
     run_tag: str | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
+    on_first_discovery: Callable[[OrderbookLogger], None] | None = None,
 ) -> OrderbookLogger:
     unknown = sorted(set(cfg.sources) - set(SOURCES))
     if unknown:
@@ -179,6 +191,7 @@ def build_logger(
         clock=clock,
         log=log,
         on_progress=on_progress,
+        on_first_discovery=on_first_discovery,
     )
 
 
@@ -270,20 +283,21 @@ def orderbook_logger_op(
         log=log,  # type: ignore[arg-type]
         run_tag=context.run_id.split("-")[0],
         on_progress=publish_progress,
+        # called in the op thread once every source finished its first discovery pass
+        on_first_discovery=lambda lg: _warn_if_over_budget(polymarket_api, config, lg, log),
     )
     try:
-        logger.start()  # first discovery pass, then the threads
-        _warn_if_over_budget(polymarket_api, config, logger, log)
+        # returns at once: discovery (each source's first pass too) runs in its own threads beside the poller
         summary = logger.run(config.duration_minutes * 60.0)
     except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt, SystemExit):
-        summary = logger.stop()
+        summary = logger.stop(reason="interrupted")
         log.warning(
             f"orderbook_logger interrupted: stopped and flushed in {summary.get('shutdown_seconds')}s "
             f"(clean={summary.get('clean_shutdown')})"
         )
         raise
     except BaseException:
-        logger.stop()
+        logger.stop(reason="failed")
         raise
     summary["transport"] = transport.stats.snapshot()
     yield dg.Output(None, metadata=_metadata(summary))
@@ -293,7 +307,16 @@ def orderbook_logger_op(
     name=JOB_NAME,
     description="Long-running (bounded) order-book logger; kept alive by orderbook_logger_sensor.",
     executor_def=dg.in_process_executor,
-    tags={"team": "data-platform"},
+    tags={"team": "data-platform", MAX_RUNTIME_TAG: str(max_runtime_seconds(DEFAULT_DURATION_MINUTES))},
 )
 def orderbook_logger_job():
+    """One bounded run of the order-book logger (see the module docstring).
+
+    Every run carries ``dagster/max_runtime`` (seconds), so run monitoring terminates a run that hangs past
+    its bound, including runs launched by hand from the UI/CLI: the job definition sets it to the default
+    duration (60 min) + 10 min = 4200 s. ``orderbook_logger_sensor`` sets a per-run value from the run's own
+    ``duration_minutes`` (run tags override job tags). When launching by hand with a ``duration_minutes``
+    above 60, set the ``dagster/max_runtime`` tag in the Launchpad to ``duration_minutes * 60 + 600`` too, or
+    run monitoring ends the run at 70 minutes.
+    """
     orderbook_logger_op()

@@ -15,6 +15,10 @@
 * An instrument whose previous request is still in flight is skipped (``inflight_skips``), never queued.
 * The active set is reloaded from the snapshot file when its (inode, mtime, size) changes; a failed
   reload keeps the previous set and is counted — it never stops the poller.
+* Start-up: the poller runs from the start of the run, beside discovery. With a ``start_gate`` (set by
+  discovery once every source has finished its first pass) the first tick waits for it, but never longer
+  than ``startup_wait_seconds`` (one cadence by default): a venue whose discovery is down or hanging does
+  not hold back the others, whose instruments are polled from the next tick after they are published.
 """
 
 from __future__ import annotations
@@ -95,6 +99,9 @@ class PollerConfig:
     cooldown_max_seconds: float = 300.0
     workers: dict[str, int] = field(default_factory=lambda: {VENUE_POLYMARKET: 4, VENUE_LIMITLESS: 8})
     shutdown_grace_seconds: float = 2.0
+    #: with a start gate, the first tick waits at most this long for every source's first discovery pass
+    #: (``None`` = one cadence); a venue whose discovery is slow or down never holds the others back longer
+    startup_wait_seconds: float | None = None
 
 
 @dataclass
@@ -123,8 +130,10 @@ class Poller(threading.Thread):
         config: PollerConfig | None = None,
         run_tag: str = "run",
         log: logging.Logger | None = None,
+        start_gate: threading.Event | None = None,
     ):
         super().__init__(name="orderbook-poller", daemon=True)
+        self.start_gate = start_gate
         self.fetchers = fetchers
         self.snapshot_path = snapshot_path
         self.out = out
@@ -324,10 +333,26 @@ class Poller(threading.Thread):
         return self._venues[venue]
 
     # -- thread ---------------------------------------------------------------------------------
+    def _wait_for_gate(self) -> None:
+        """Before the first tick: wait for the start gate (every source's first discovery pass), at most
+        ``startup_wait_seconds`` (default one cadence). Whatever the file holds by then is polled."""
+        if self.start_gate is None:
+            return
+        limit = self.config.startup_wait_seconds
+        limit = self.config.cadence_seconds if limit is None else limit
+        deadline = self.clock.monotonic() + max(0.0, limit)
+        while not self.stop_event.is_set() and not self.start_gate.is_set():
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
+                self.log.info("first tick without waiting further for discovery (%.2fs start-up wait elapsed)", limit)
+                return
+            self.clock.wait(self.start_gate, min(left, 0.05))
+
     def run(self) -> None:
         cadence = self.config.cadence_seconds
-        next_tick = self.clock.monotonic()
         try:
+            self._wait_for_gate()
+            next_tick = self.clock.monotonic()
             while not self.stop_event.is_set():
                 now = self.clock.monotonic()
                 if now < next_tick:

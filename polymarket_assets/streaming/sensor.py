@@ -13,12 +13,16 @@ each launch gets ``orderbook-logger-<n>`` where ``n`` is one more than the large
 a tick that is re-evaluated after a crash still reproduces the same key (and is de-duplicated).
 
 The request carries ``dagster/max_runtime`` = duration + 10 minutes, so run monitoring (``dagster.yaml``
-``run_monitoring``) terminates a run that hangs past its bound; the sensor then starts the next one.
+``run_monitoring``) terminates a run that hangs past its bound; the sensor then starts the next one. (The
+job definition carries the same tag for the default 60-minute duration, so a run launched by hand from the
+UI is bounded too; the sensor's per-run value overrides it.)
 
 Dead or wedged workers: the default run launcher cannot check a run worker's health, so a worker killed
-with SIGKILL (OOM, host reboot) would leave its run STARTED until ``max_runtime``. The logger rewrites
-``state/orderbook_logger.stats.json`` (with its run tag) every ``progress_interval_seconds``; when the
-STARTED run's heartbeat is older than ``stale_after_seconds`` (default 300 s), the sensor asks the run
+with SIGKILL (OOM, host reboot) would leave its run STARTED until ``max_runtime``. The logger writes
+``state/orderbook_logger.stats.json`` (with its run tag) as soon as it starts and then every
+``heartbeat_interval_seconds`` (10 s) from its own heartbeat thread, whatever discovery is doing (a first
+pass stuck on a hanging venue does not stop it). Before the run's first heartbeat the run's start time is
+used. When the STARTED run's heartbeat is older than ``stale_after_seconds`` (default 300 s), the sensor asks the run
 launcher to terminate it (the run goes CANCELING; run monitoring's ``cancel_timeout_seconds`` marks it
 CANCELED if no worker answers) and launches a fresh run on a later tick, once the old one is finished.
 """
@@ -34,13 +38,18 @@ from typing import Any, Mapping
 import dagster as dg
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.streaming.job import JOB_NAME, OrderbookLoggerConfig, orderbook_logger_job
+from polymarket_assets.streaming.job import (
+    JOB_NAME,
+    MAX_RUNTIME_MARGIN_SECONDS,  # noqa: F401 - re-exported
+    MAX_RUNTIME_TAG,
+    OrderbookLoggerConfig,
+    max_runtime_seconds,
+    orderbook_logger_job,
+)
 from polymarket_assets.streaming.logger import STATS_NAME
 
 RUN_KEY_PREFIX = "orderbook-logger-"
 RUN_KEY_TAG = "dagster/run_key"
-MAX_RUNTIME_TAG = "dagster/max_runtime"
-MAX_RUNTIME_MARGIN_SECONDS = 600
 STALE_AFTER_SECONDS = 300.0
 FINISHED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 ALIVE = tuple(s for s in dg.DagsterRunStatus if s not in FINISHED)
@@ -103,7 +112,7 @@ def next_launch(
     op_config = dict((run_config or {}).get("ops", {}).get("orderbook_logger", {}).get("config", {}))
     duration_minutes = float(op_config.get("duration_minutes", OrderbookLoggerConfig().duration_minutes))
     tags = {
-        MAX_RUNTIME_TAG: str(int(duration_minutes * 60 + MAX_RUNTIME_MARGIN_SECONDS)),
+        MAX_RUNTIME_TAG: str(max_runtime_seconds(duration_minutes)),
         "orderbook_logger/launch": str(counter),
     }
     if recent:

@@ -216,7 +216,8 @@ def test_limitless_outage_cools_down_without_slowing_polymarket(server, clients,
     )
     logger = build_logger(cfg, gamma=gamma, clob=clob, limitless=limitless, stream_dir=tmp_path / "stream",
                           state_dir=tmp_path / "state", clock=Clock(), run_tag="outage")
-    logger.start()  # discovery sees Limitless healthy
+    logger.start()  # returns at once; discovery runs in its own threads
+    assert logger.discovery.first_pass_done.wait(10)  # discovery sees Limitless healthy
     server.state.faults["limitless"] = "500"
     time.sleep(2.0)
     server.state.hang_seconds = 1.5
