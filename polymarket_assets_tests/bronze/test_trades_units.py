@@ -203,7 +203,18 @@ def test_markets_active_in_sends_unreadable_markets_to_on_reject() -> None:
 # -- prices: retention and windows ------------------------------------------------------------------------
 
 
-def test_finest_fidelity_follows_the_retention_table() -> None:
+TIERED = ((dt.timedelta(days=7), 1), (dt.timedelta(days=60), 5), (dt.timedelta(days=90), 30), (None, 180))
+
+
+@pytest.fixture
+def tiered_retention(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tiered table (the Data API v2's, §3.2) exercises the lookup; the CLOB's own table is one tier."""
+    from polymarket_assets.bronze import prices_assets
+
+    monkeypatch.setattr(prices_assets, "RETENTION", TIERED)
+
+
+def test_finest_fidelity_follows_the_retention_table(tiered_retention: None) -> None:
     now = dt.datetime(2026, 11, 21, 12, tzinfo=UTC)
     assert finest_fidelity_minutes(dt.date(2026, 11, 20), now) == 1
     assert finest_fidelity_minutes(dt.date(2026, 11, 15), now) == 1  # 6 d 12 h old
@@ -214,7 +225,7 @@ def test_finest_fidelity_follows_the_retention_table() -> None:
     assert finest_fidelity_minutes(dt.date(2024, 1, 1), now) == 180
 
 
-def test_price_windows_split_on_fidelity_changes_and_window_length() -> None:
+def test_price_windows_split_on_fidelity_changes_and_window_length(tiered_retention: None) -> None:
     now = _at(dt.date(2026, 11, 10), 12)
     days = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(9)]  # 11-01 .. 11-09
     windows = price_windows(days, 7, now)
@@ -225,6 +236,8 @@ def test_price_windows_split_on_fidelity_changes_and_window_length() -> None:
         assert len(window) <= 7
         assert {finest_fidelity_minutes(d, now) for d in window} == {minutes}
     assert [m for _, m in windows] == sorted([m for _, m in windows], reverse=True)
+    # a fixed bucket (run config fidelity_minutes) makes every window share it: only the length splits them
+    assert price_windows(days, 7, now, 60) == [(days[:7], 60), (days[7:], 60)]
 
 
 def test_token_spans_only_keep_active_tokens_ordered_by_lifetime() -> None:
