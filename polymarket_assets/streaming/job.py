@@ -305,7 +305,9 @@ def orderbook_logger_op(
 
 @dg.job(
     name=JOB_NAME,
-    description="Long-running (bounded) order-book logger; kept alive by orderbook_logger_sensor.",
+    description="Long-running (bounded) order-book logger; kept alive by orderbook_logger_sensor. Every run carries "
+    f"dagster/max_runtime: {max_runtime_seconds(DEFAULT_DURATION_MINUTES)} s (default 60 min + 10 min) from this job, "
+    "duration + 10 min from the sensor; set it in the Launchpad for a longer hand-launched run.",
     executor_def=dg.in_process_executor,
     tags={"team": "data-platform", MAX_RUNTIME_TAG: str(max_runtime_seconds(DEFAULT_DURATION_MINUTES))},
 )

@@ -226,8 +226,13 @@ class _Handler(BaseHTTPRequestHandler):
             if self._fault("gamma"):
                 return
             limit = int(query.get("limit", ["100"])[0])
-            n = min(limit, state.general_markets)
-            return self._send(200, {"markets": [general_market(i) for i in range(n)], "next_cursor": None})
+            # unordered unless asked: ascending id = lowest 24 h volume first (as Gamma does without order=)
+            rows = [general_market(i) for i in reversed(range(state.general_markets))]
+            order = query.get("order", [None])[0]
+            if order:
+                descending = query.get("ascending", ["true"])[0] == "false"
+                rows.sort(key=lambda m: float(m.get(order) or 0), reverse=descending)
+            return self._send(200, {"markets": rows[:limit], "next_cursor": None})
         if path == "/book":
             state.count("clob:book")
             if self._fault("clob"):

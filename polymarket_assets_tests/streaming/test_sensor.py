@@ -164,3 +164,57 @@ def test_dead_worker_without_heartbeat_is_terminated_then_replaced(instance, tmp
     set_status(instance, instance.get_run_by_id(run.run_id), S.CANCELED)  # run monitoring's cancel timeout
     fresh = tick(instance, first.cursor, lake)
     assert fresh.run_requests[0].run_key == "orderbook-logger-2"
+
+
+def test_a_run_still_in_its_first_discovery_pass_is_alive_and_a_dead_one_is_not(instance, tmp_path):
+    """C: the logger writes its heartbeat as soon as it starts and then periodically, even while a venue's
+    first discovery pass hangs, so the sensor never terminates a live run; once the heartbeat stops, the
+    stale rule (300 s in production, 1 s here) still terminates it."""
+    import threading
+
+    from dagster._core.events import DagsterEvent, DagsterEventType
+
+    from polymarket_assets.streaming.logger import STATS_NAME
+    from polymarket_assets.streaming.sensor import next_launch
+    from polymarket_assets_tests.streaming.test_threads import HangingDiscoverer, StubFetcher, make_logger
+
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / STATS_NAME).write_text(json.dumps({"run_tag": "deadbeef", "final": True}))  # the previous run's
+    run = add_run(instance, S.STARTED, {"dagster/run_key": "orderbook-logger-7"})
+    instance.report_dagster_event(DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=JOB_NAME), run_id=run.run_id)
+    hanging = HangingDiscoverer("hang", seconds=30.0)
+    logger = make_logger(tmp_path, [hanging], [StubFetcher("limitless", batch_size=1)])
+    logger.run_tag = run.run_id.split("-")[0]
+    logger.settings.heartbeat_interval_seconds = 0.2
+    threading.Thread(target=logger.start, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            result = next_launch(instance, "7", state_dir=state, stale_after_seconds=1.0)
+            assert isinstance(result, dg.SkipReason) and "no heartbeat" not in result.skip_message, result.skip_message
+            assert instance.get_run_by_id(run.run_id).status == S.STARTED
+            time.sleep(0.2)
+        assert hanging.calls == 1 and not logger.discovery.first_pass_done.is_set()  # still in its first pass
+    finally:
+        hanging.release.set()
+        logger.stop()
+    time.sleep(1.5)  # the worker is gone: no heartbeat any more
+    result = next_launch(instance, "7", state_dir=state, stale_after_seconds=1.0)
+    assert isinstance(result, dg.SkipReason) and "no heartbeat" in result.skip_message
+    assert instance.get_run_by_id(run.run_id).status == S.CANCELING
+
+
+def test_job_itself_bounds_runs_launched_by_hand():
+    """E: a run launched from the UI (no sensor tags) still carries dagster/max_runtime."""
+    from polymarket_assets.streaming.job import OrderbookLoggerConfig, orderbook_logger_job
+
+    expected = str(int(OrderbookLoggerConfig().duration_minutes * 60 + 600))
+    assert orderbook_logger_job.tags["dagster/max_runtime"] == expected == "4200"
+    # the tags every run of the job gets (the UI/GraphQL launch path and execute_in_process merge them in)
+    assert orderbook_logger_job.run_tags["dagster/max_runtime"] == expected
+    assert f"dagster/max_runtime: {expected} s" in orderbook_logger_job.description  # documented where the UI shows it
+    # the sensor's per-run value (from the run's own duration) still wins
+    first = tick(dg.DagsterInstance.ephemeral(), None)
+    assert first.run_requests[0].tags["dagster/max_runtime"] == expected
+

@@ -207,9 +207,21 @@ def test_venue_cooldown_and_isolation(tmp_path):
     time.sleep(1.0)
     assert stats.venue["limitless"]["cooldowns"] >= 1
     assert stats.venue["limitless"]["cooldown_skips"] > 0
+    # while limitless failed, polymarket kept its cadence: every instrument polled on (nearly) every tick
+    failing_cycles = stats.totals["cycles"]
+    polled = [k for _, k in poly.polled]
+    assert failing_cycles >= 8
+    for i in range(4):
+        assert polled.count(f"polymarket-{i}") >= failing_cycles - 1
+    assert stats.venue["polymarket"]["request_errors"] == 0 and stats.venue["polymarket"]["cooldowns"] == 0
+    # while cooling down, no request reaches the venue (wait for a cooldown with >= 0.2 s left, then watch it)
+    deadline = time.monotonic() + 3.0
+    while poller.venue_state("limitless").cooldown_until - time.monotonic() < 0.25 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert poller.venue_state("limitless").cooldown_until - time.monotonic() >= 0.25
     calls_before = lim.calls
-    # while cooling down, no request reaches the venue
-    assert poller.venue_state("limitless").cooldown_until > time.monotonic() or lim.calls - calls_before <= 3
+    time.sleep(0.2)
+    assert lim.calls == calls_before
     lim.down = False
     lim.hang = 3.0  # now it hangs: only its own 2 workers are stuck
     time.sleep(1.5)
@@ -290,3 +302,125 @@ def test_writer_rotates_hourly_flushes_every_second_and_fsyncs(tmp_path, monkeyp
     recs = read_records(tmp_path)
     assert sorted(r["seq"] for r in recs) == list(range(1, 20004))
     assert stats.latency.count == 20003
+
+
+# -- logger start-up / stop ------------------------------------------------------------------------
+
+
+class HangingDiscoverer:
+    """A venue whose listing fails (``mode="fail"``, after a transport-retry-like delay) or hangs from the first request."""
+
+    source = "limitless"
+    venue = "limitless"
+    interval_seconds = 60.0
+
+    def __init__(self, mode: str = "hang", seconds: float = 5.0):
+        self.mode, self.seconds, self.calls = mode, seconds, 0
+        self.release = threading.Event()
+
+    def discover(self, now):
+        self.calls += 1
+        self.release.wait(self.seconds)
+        if self.mode == "fail":
+            raise ConnectionError("limitless answered HTTP 500 on every attempt")
+        return DiscoveryResult([inst("limitless", 1)])
+
+
+class QuickDiscoverer(ListDiscoverer):
+    source = "polymarket_btc15m"
+    interval_seconds = 10.0
+
+
+def make_logger(tmp_path, discoverers, fetchers, **settings):
+    from polymarket_assets.streaming.logger import LoggerSettings, OrderbookLogger
+
+    poller = PollerConfig(cadence_seconds=0.2, backoff_jitter=0.0, shutdown_grace_seconds=0.2)
+    return OrderbookLogger(
+        LoggerSettings(stream_dir=tmp_path / "stream", state_dir=tmp_path / "state", poller=poller, **settings),
+        discoverers=discoverers, fetchers={f.venue: f for f in fetchers}, clock=Clock(),
+    )
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("mode", ["fail", "hang"])
+def test_one_venue_down_from_the_first_request_never_delays_the_others_first_snapshot(tmp_path, mode):
+    """A: start() returns at once; the healthy venue's first snapshot comes within ~1-2 cadences while the
+    other venue's first discovery pass still fails slowly or hangs (before: only after that pass ended)."""
+    poly, lim = StubFetcher("polymarket"), StubFetcher("limitless", batch_size=1)
+    slow = HangingDiscoverer(mode, seconds=5.0)
+    logger = make_logger(tmp_path, [slow, QuickDiscoverer()], [poly, lim])
+    t0 = time.monotonic()
+    starter = threading.Thread(target=logger.start, daemon=True)  # before the fix start() itself blocked
+    starter.start()
+    starter.join(1.0)
+    start_seconds = time.monotonic() - t0
+    deadline = t0 + 3.0
+    while time.monotonic() < deadline and not poly.polled:
+        time.sleep(0.01)
+    first = poly.polled[0][0] - t0 if poly.polled else None
+    cadence = logger.settings.poller.cadence_seconds
+    try:
+        assert start_seconds < 0.5, f"start() blocked {start_seconds:.1f}s"
+        assert first is not None and first <= 2 * cadence + 0.2, f"first polymarket snapshot after {first}s"
+        assert slow.calls == 1 and not logger.discovery.first_pass_done.is_set()  # the other venue is still stuck
+        time.sleep(5 * cadence)
+        ticks = logger.stats.totals["cycles"]
+        polled = [k for _, k in poly.polled]
+        assert ticks >= 5 and polled.count("polymarket-0") >= ticks - 1  # and it keeps its cadence
+        assert not lim.calls
+    finally:
+        slow.release.set()
+        summary = logger.stop()
+    assert summary["clean_shutdown"] and summary["shutdown_seconds"] < 3
+
+
+def test_the_run_duration_counts_from_start_not_from_a_slow_first_pass(tmp_path):
+    poly = StubFetcher("polymarket")
+    slow = HangingDiscoverer("hang", seconds=10.0)
+    slow.venue = "polymarket"
+    logger = make_logger(tmp_path, [slow, QuickDiscoverer()], [poly])
+    t0 = time.monotonic()
+    summary = logger.run(1.0)
+    slow.release.set()
+    assert time.monotonic() - t0 < 2.5
+    assert summary["venues"]["polymarket"]["snapshots"] >= 3 * 50  # polled during (nearly) the whole second
+
+
+@pytest.mark.parametrize("when", ["before_start", "during_start", "after_start", "twice"])
+def test_stop_at_any_moment_flushes_writes_final_stats_and_returns(tmp_path, when, monkeypatch):
+    """B: stop() before, during (threads not all started yet) or after start() never raises
+    (before: ``RuntimeError: cannot join thread before it is started``) and writes the final stats."""
+    from polymarket_assets.streaming.logger import load_stats
+
+    poly = StubFetcher("polymarket")
+    logger = make_logger(tmp_path, [QuickDiscoverer()], [poly])
+    if when == "during_start":
+        # the op thread is interrupted (SIGTERM -> DagsterExecutionInterruptedError) while start() runs:
+        # here after the writer and discovery started, before the poller did
+        def interrupted():
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(logger.poller, "start", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            logger.start()
+        assert logger.writer.is_alive() and logger.poller.ident is None
+    elif when in ("after_start", "twice"):
+        logger.start()
+        time.sleep(0.5)
+    t0 = time.monotonic()
+    summary = logger.stop()
+    assert time.monotonic() - t0 < 2
+    if when == "twice":
+        assert logger.stop() is summary
+    assert summary["final"] and summary["clean_shutdown"]
+    final = load_stats(tmp_path / "state")
+    assert final is not None and final["final"] and final["run_tag"] == logger.run_tag
+    assert not logger.writer.is_alive() and not logger.poller.is_alive()
+    records = read_records(tmp_path / "stream") if (tmp_path / "stream").exists() else []
+    assert len(records) == summary["venues"].get("polymarket", {}).get("snapshots", 0)
+    if when in ("after_start", "twice"):
+        assert records
+    logger.start()  # a stopped logger never starts again
+    assert logger.poller.ident is None or not logger.poller.is_alive()

@@ -102,6 +102,8 @@ def test_general_discovery_top_n_and_slugs(clients, server):
     server.state.general_markets = 5
     result = PolymarketGeneralDiscovery(gamma, top_n=3).discover(time.time())
     assert len(result.instruments) == 6 and len(result.markets) == 3
+    # the top 3 by 24 h volume (the fake server lists markets lowest volume first unless asked to order)
+    assert {i["slug"] for i in result.instruments} == {f"general-market-{i:04d}" for i in range(3)}
     assert {i["source"] for i in result.instruments} == {"polymarket_general"}
     by_slug = PolymarketGeneralDiscovery(gamma, slugs=["general-market-0007", "btc-updown-15m-1767200400", "nope"]).discover(time.time())
     assert {i["slug"] for i in by_slug.instruments} == {"general-market-0007", "btc-updown-15m-1767200400"}
