@@ -165,8 +165,10 @@ class OrderbookLogger:
                     next_progress = now + self.settings.progress_interval_seconds
                 # short real-time waits keep the op thread responsive to interrupts
                 self.clock.wait(self.stop_event, min(0.25, deadline - now, max(0.01, next_progress - now)))
-        finally:
-            self.stop()
+        except BaseException as exc:  # an interrupt (SIGTERM/terminate) or a dead thread: say so in the final stats
+            self.stop(reason="interrupted" if not isinstance(exc, Exception) or type(exc).__name__.endswith("InterruptedError") else "failed")
+            raise
+        self.stop()
         return self.summary
 
     def _maybe_report_first_discovery(self) -> None:
