@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from polymarket_assets.atomic_files import atomic_write_json
 from polymarket_assets.bronze.partitions import to_day
 
 RUNNING = "running"
@@ -52,25 +53,6 @@ def _now() -> str:
 
 def checkpoint_path(state_root: str | os.PathLike[str], asset: str, first: dt.date | str, last: dt.date | str) -> Path:
     return Path(state_root) / "checkpoints" / asset / f"{to_day(first).isoformat()}..{to_day(last).isoformat()}.json"
-
-
-def atomic_write_json(path: Path, value: Any) -> None:
-    """Write JSON to ``path`` via a temporary file + fsync + rename (never a torn file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(value, fh, indent=2, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
 
 
 class RangeCheckpoint:
@@ -218,4 +200,4 @@ class RangeCheckpoint:
 
     def _save(self) -> None:
         self.state["updated_at"] = _now()
-        atomic_write_json(self.path, self.state)
+        atomic_write_json(self.path, self.state, indent=2, sort_keys=True)

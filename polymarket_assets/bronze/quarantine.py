@@ -21,6 +21,7 @@ from typing import Any
 
 import dagster as dg
 
+from polymarket_assets.atomic_files import atomic_write_bytes
 from polymarket_assets.bronze.partitions import to_day
 
 _SEQ = itertools.count()
@@ -55,23 +56,14 @@ class Quarantine:
             "body_file": body_path.name,
             "context": context or {},
         }
-        _atomic_write(body_path, raw)
-        _atomic_write(self.directory / f"{stem}.json", json.dumps(sidecar, indent=2, default=str).encode())
+        atomic_write_bytes(body_path, raw)
+        atomic_write_bytes(self.directory / f"{stem}.json", json.dumps(sidecar, indent=2, default=str).encode())
         self.count += 1
         self.bytes += len(raw)
         key = reason.split(":", 1)[0][:80]
         self.reasons[key] = self.reasons.get(key, 0) + 1
         self.paths.append(body_path)
         return body_path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def quarantined_files(quarantine_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> list[Path]:

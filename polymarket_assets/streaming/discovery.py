@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from polymarket_assets.atomic_files import atomic_write_json
 from polymarket_assets.streaming.clock import Clock, iso_ms
 from polymarket_assets.streaming.instruments import validate
 from polymarket_assets.streaming.stats import LoggerStats
@@ -37,25 +37,6 @@ from polymarket_assets.streaming.venues import Discoverer
 
 SNAPSHOT_NAME = "active_instruments.snapshot.json"
 SNAPSHOT_VERSION = 1
-
-
-def atomic_write_json(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    data = json.dumps(payload, separators=(",", ":"), sort_keys=False).encode()
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
 
 
 def read_snapshot(path: Path) -> list[dict[str, Any]]:
@@ -197,7 +178,7 @@ class DiscoveryThread(threading.Thread):
             "sources": self._status,
             "instruments": instruments,
         }
-        atomic_write_json(self.snapshot_path, payload)
+        atomic_write_json(self.snapshot_path, payload, separators=(",", ":"))
         self._last_published = fingerprint
         self._last_write_mono = now_mono
         self.stats.incr("discovery_writes")

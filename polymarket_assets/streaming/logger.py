@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock, iso_ms
-from polymarket_assets.streaming.discovery import SNAPSHOT_NAME, DiscoveryThread, atomic_write_json
+from polymarket_assets.atomic_files import atomic_write_json
+from polymarket_assets.streaming.discovery import SNAPSHOT_NAME, DiscoveryThread
 from polymarket_assets.streaming.poller import BookFetcher, Poller, PollerConfig
 from polymarket_assets.streaming.stats import LoggerStats
 from polymarket_assets.streaming.venues import Discoverer
@@ -297,7 +298,7 @@ class OrderbookLogger:
     def _write_stats(self, report: dict[str, Any]) -> None:
         report = {k: v for k, v in report.items() if not k.startswith("_")}
         try:
-            atomic_write_json(self.stats_path, report)
+            atomic_write_json(self.stats_path, report, separators=(",", ":"))
         except OSError as exc:
             self.log.warning("could not write %s: %s", self.stats_path, exc)
 

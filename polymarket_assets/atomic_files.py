@@ -1,0 +1,38 @@
+"""Crash-safe small-file writes: a reader sees the old file or the new one, never a torn one.
+
+Used for range checkpoints, quarantined bodies and their notes, the active-instruments snapshot and the
+logger's heartbeat. (Bronze Parquet partitions have their own staged writer in ``bronze/parquet_io.py``.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` (unique per process and thread), fsync it, rename it
+    over ``path``, then fsync the directory so the rename itself survives a power loss."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:  # some filesystems do not allow fsync on a directory
+        pass
+
+
+def atomic_write_json(path: Path, value: Any, **dumps_kwargs: Any) -> None:
+    """``atomic_write_bytes`` of ``json.dumps(value, **dumps_kwargs)`` (UTF-8)."""
+    atomic_write_bytes(path, json.dumps(value, **dumps_kwargs).encode("utf-8"))
