@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from polymarket_assets import settings
-from polymarket_assets.clients.http import Endpoint, HttpTransport
+from polymarket_assets.clients.base import ApiClient
 from polymarket_assets.clients.pagination import (
     CursorGuard,
     Page,
@@ -76,18 +76,11 @@ def _merge_points(points: list[dict[str, Any]], key: str = "t") -> list[dict[str
     return [by_ts[k] for k in sorted(by_ts, key=order)]
 
 
-class ClobClient:
+class ClobClient(ApiClient):
     """Pure (Dagster-free) CLOB client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
-    def __init__(self, endpoint: Endpoint, *, max_pages: int | None = None):
-        self.endpoint = endpoint
-        self.max_pages = max_pages
-
-    @classmethod
-    def from_settings(cls, transport: HttpTransport, base_url: str | None = None, **kwargs: Any) -> ClobClient:
-        """Client whose base URL comes from ``base_url`` > ``POLYMARKET_CLOB_URL`` > the public default."""
-        url = settings.resolve_base_url(settings.CLOB_URL, base_url)
-        return cls(Endpoint(transport, "clob", url, settings.CLOB_URL.env), **kwargs)
+    API = "clob"
+    SETTING = settings.CLOB_URL
 
     # -- books -----------------------------------------------------------------------------------
     def book(self, token_id: str) -> dict[str, Any] | None:

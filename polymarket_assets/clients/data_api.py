@@ -26,7 +26,7 @@ from typing import Any
 
 from polymarket_assets import settings
 from polymarket_assets.clients.clob import MAX_HISTORY_WINDOW_SECONDS, TimeLike, split_window
-from polymarket_assets.clients.http import Endpoint, HttpTransport
+from polymarket_assets.clients.base import ApiClient
 from polymarket_assets.clients.pagination import (
     CursorGuard,
     Page,
@@ -54,18 +54,11 @@ def _v2_value(value: Any) -> str | None:
     return param_value(value)
 
 
-class DataApiClient:
+class DataApiClient(ApiClient):
     """Pure (Dagster-free) Data API v2 client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
-    def __init__(self, endpoint: Endpoint, *, max_pages: int | None = None):
-        self.endpoint = endpoint
-        self.max_pages = max_pages
-
-    @classmethod
-    def from_settings(cls, transport: HttpTransport, base_url: str | None = None, **kwargs: Any) -> DataApiClient:
-        """Client whose base URL comes from ``base_url`` > ``POLYMARKET_DATA_URL`` > the public default."""
-        url = settings.resolve_base_url(settings.DATA_URL, base_url)
-        return cls(Endpoint(transport, "data", url, settings.DATA_URL.env), **kwargs)
+    API = "data"
+    SETTING = settings.DATA_URL
 
     # -- generic cursor walk ---------------------------------------------------------------------
     def iter_pages(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None) -> Iterator[Page]:

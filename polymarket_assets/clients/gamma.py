@@ -30,7 +30,8 @@ from urllib.parse import quote
 
 from polymarket_assets import settings
 from polymarket_assets.clients.errors import ApiHttpError
-from polymarket_assets.clients.http import Endpoint, HttpTransport, RawResponse
+from polymarket_assets.clients.base import ApiClient
+from polymarket_assets.clients.http import RawResponse
 from polymarket_assets.clients.pagination import (
     CursorGuard,
     OffsetCapError,
@@ -57,22 +58,15 @@ RESERVED_PARAMS = frozenset({"limit", "offset", "cursor", "after_cursor", "next_
 KEYSET_MISSING_STATUSES = (404, 405, 410)
 
 
-class GammaClient:
+class GammaClient(ApiClient):
     """Pure (Dagster-free) Gamma client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
     EVENTS_KEYSET_MAX = 500
     MARKETS_KEYSET_MAX = 100
     KEYSET_CURSOR_PARAM = "after_cursor"
 
-    def __init__(self, endpoint: Endpoint, *, max_pages: int | None = None):
-        self.endpoint = endpoint
-        self.max_pages = max_pages
-
-    @classmethod
-    def from_settings(cls, transport: HttpTransport, base_url: str | None = None, **kwargs: Any) -> GammaClient:
-        """Client whose base URL comes from ``base_url`` > ``POLYMARKET_GAMMA_URL`` > the public default."""
-        url = settings.resolve_base_url(settings.GAMMA_URL, base_url)
-        return cls(Endpoint(transport, "gamma", url, settings.GAMMA_URL.env), **kwargs)
+    API = "gamma"
+    SETTING = settings.GAMMA_URL
 
     # -- listings --------------------------------------------------------------------------------
     def iter_event_pages(self, params: Mapping[str, Any] | None = None, page_size: int = 500) -> Iterator[Page]:

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from polymarket_assets import settings
-from polymarket_assets.clients.http import Endpoint, HttpTransport
+from polymarket_assets.clients.base import ApiClient
 from polymarket_assets.clients.pagination import CursorGuard, Page, envelope_list
 
 log = logging.getLogger(__name__)
@@ -36,18 +36,12 @@ ACTIVE_PAGE_SIZE = 25
 DEFAULT_MAX_PAGES = 400
 
 
-class LimitlessClient:
+class LimitlessClient(ApiClient):
     """Pure (Dagster-free) Limitless client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
-    def __init__(self, endpoint: Endpoint, *, max_pages: int | None = DEFAULT_MAX_PAGES):
-        self.endpoint = endpoint
-        self.max_pages = max_pages
-
-    @classmethod
-    def from_settings(cls, transport: HttpTransport, base_url: str | None = None, **kwargs: Any) -> LimitlessClient:
-        """Client whose base URL comes from ``base_url`` > ``LIMITLESS_API_URL`` > the public default."""
-        url = settings.resolve_base_url(settings.LIMITLESS_URL, base_url)
-        return cls(Endpoint(transport, "limitless", url, settings.LIMITLESS_URL.env), **kwargs)
+    API = "limitless"
+    SETTING = settings.LIMITLESS_URL
+    DEFAULT_MAX_PAGES = DEFAULT_MAX_PAGES
 
     def iter_active_market_pages(self, *, trade_type: str | None = None, category_id: int | str | None = None) -> Iterator[Page]:
         """``GET /markets/active[/{categoryId}]?page=N`` pages from 1 until an empty ``data`` (§5.1).
