@@ -14,7 +14,8 @@ import pytest
 from polymarket_assets.bronze.active_markets import ActiveMarket, discovery_queries, markets_active_in
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint, checkpoint_path
 from polymarket_assets.bronze.prices_assets import finest_fidelity_minutes, price_windows, token_spans
-from polymarket_assets.bronze.trades_assets import Chain, ChainScheduler, TradeKeyer, build_chains, trade_row
+from polymarket_assets.bronze.trade_rows import TradeKeyer, trade_row
+from polymarket_assets.bronze.trades_backfill import Chain, ChainScheduler, build_chains
 from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
 from polymarket_assets.clients.parsing import parse_trade_v2
