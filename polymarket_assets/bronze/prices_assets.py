@@ -375,7 +375,8 @@ class PricesBackfill:
         description=(
             "Price-history points of that UTC day for every outcome token of the markets active that day, from CLOB "
             "POST /batch-prices-history (≤ 20 tokens per call) at the finest bucket the API still retains for the "
-            "day's age (1 min ≤ 7 days, 5 min ≤ 60 days, 30 min ≤ 90 days, else 3 h); resolution_seconds stored."
+            "day's age (the CLOB keeps 1-minute history at every age; run config fidelity_minutes asks for coarser); "
+            "resolution_seconds stored."
         ),
         metadata={"dagster/column_schema": table_schema(PRICES), "key": "token_id, ts", "source": SOURCE},
     ),
