@@ -31,7 +31,7 @@ from polymarket_assets.bronze.schemas import SCHEMAS
 from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome
 from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
 from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, scan_partitions
-from polymarket_assets.silver.models import SCHEMA, Model, read_sql
+from polymarket_assets.silver.model import SCHEMA, Model, read_sql
 
 Log = Callable[[str], None]
 
