@@ -33,7 +33,7 @@ from polymarket_assets.silver.checks.references import (
     references_known_token,
     references_known_token_and_market,
 )
-from polymarket_assets.silver.checks.sources import fresh, reconciles_with_bronze
+from polymarket_assets.silver.checks.sources import fresh, reconciles_with_bronze, source_label
 from polymarket_assets.silver.checks.table import key_unique_not_null, prices_in_unit_interval
 from polymarket_assets.silver.model import Model
 from polymarket_assets.silver.models import MODELS
@@ -44,6 +44,7 @@ __all__ = ["CHECKS", "CheckContext", "CheckDef", "Outcome", "Phase", "Severity",
 
 def _key_check(model: Model) -> CheckDef:
     name = f"{model.key[0]}_unique_not_null" if len(model.key) == 1 else "key_unique_not_null"
+    name = model.key_check_name or name
     return CheckDef(name, f"Natural key ({', '.join(model.key)}) is unique and never NULL.", True, "write", key_unique_not_null)
 
 
@@ -53,12 +54,23 @@ def _price_check(model: Model) -> CheckDef:
     return CheckDef(name, f"{', '.join(cols)} within [0, 1].", True, "write", prices_in_unit_interval)
 
 
-_FRESH = CheckDef("fresh", "The newest bronze day is loaded (with its current files). WARN only.", False, "post", fresh)
-_RECONCILE = CheckDef(
-    "reconciles_with_bronze",
-    "Each day's row count equals its bronze partition's rows minus the documented drops.",
-    True, "post", reconciles_with_bronze,
-)
+def _fresh(model: Model) -> CheckDef:
+    if model.source_layer == "bronze":
+        text = "The newest bronze day is loaded (with its current files)."
+    else:
+        text = f"The newest day of {source_label(model, model.sources[0])} is loaded (as that table holds it now)."
+    return CheckDef("fresh", text + " WARN only.", False, "post", fresh)
+
+
+def _reconcile(model: Model) -> CheckDef:
+    if model.source_layer == "bronze":
+        text = "Each day's row count equals its bronze partition's rows minus the documented drops."
+    else:
+        counted = f"sum of {model.count_column}" if model.count_column else "row count"
+        source = source_label(model, model.sources[0])
+        text = (f"Each day's {counted} equals the rows {source} held for that day minus the documented drops "
+                f"(and {source}'s own reconciles_with_bronze ties those to bronze).")
+    return CheckDef("reconciles_with_bronze", text, True, "post", reconciles_with_bronze)
 
 
 def checks_for(model: Model) -> list[CheckDef]:
@@ -78,8 +90,8 @@ def checks_for(model: Model) -> list[CheckDef]:
         defs.append(CheckDef("references_known_token", "Points reference a loaded token (orphans WARN; contradicting market ERROR).",
                              True, "after", references_known_token, ("market_token_dim",)))
     if model.kind == "fact":
-        defs.append(_RECONCILE)
-    defs.append(_FRESH)
+        defs.append(_reconcile(model))
+    defs.append(_fresh(model))
     return defs
 
 

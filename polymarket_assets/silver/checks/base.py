@@ -30,7 +30,7 @@ class CheckContext:
     model: Model
     days: list[dt.date] | None = None  # fact days in scope (write phase: the day being replaced); None = whole table
     ledger: LoadLedger | None = None
-    partitions: Mapping[str, Mapping[dt.date, Partition]] | None = None  # post phase: bronze as on disk now
+    partitions: Mapping[str, Mapping[dt.date, Partition]] | None = None  # post phase: the sources as they are now
 
     @property
     def day(self) -> dt.date | None:

@@ -63,12 +63,13 @@ def _cross_day_duplicates(ctx: CheckContext) -> tuple[int, list[Any]]:
 
 def prices_in_unit_interval(ctx: CheckContext) -> Outcome:
     """Every price (and every element of a price list) lies in [0, 1]. In facts a NULL price also fails
-    (bronze declares it NOT NULL); in dimensions a NULL is an unknown snapshot value and passes."""
+    (bronze declares it NOT NULL), unless the model allows it (``nullable_prices``: an order book's empty
+    side has no best price); in dimensions a NULL is an unknown snapshot value and passes."""
     m, conn = ctx.model, ctx.conn
-    is_fact = m.kind == "fact"
+    null_fails = m.kind == "fact" and not m.nullable_prices
     parts, names = [], []
     for c in m.price_columns:
-        cond = f"({c} < 0 OR {c} > 1" + (f" OR {c} IS NULL)" if is_fact else ")")
+        cond = f"({c} < 0 OR {c} > 1" + (f" OR {c} IS NULL)" if null_fails else ")")
         parts.append(f"count(*) FILTER (WHERE {cond})")
         names.append(c)
     for c in m.price_list_columns:
@@ -79,7 +80,7 @@ def prices_in_unit_interval(ctx: CheckContext) -> Outcome:
     total_bad = sum(bad.values())
     md: dict[str, Any] = {**scope_md(ctx), "rows_checked": int(row[0]), **{f"out_of_range_{k}": v for k, v in bad.items()}}
     if total_bad:
-        preds = [f"({c} < 0 OR {c} > 1" + (f" OR {c} IS NULL)" if is_fact else ")") for c in m.price_columns]
+        preds = [f"({c} < 0 OR {c} > 1" + (f" OR {c} IS NULL)" if null_fails else ")") for c in m.price_columns]
         preds += [f"(list_min({c}) < 0 OR list_max({c}) > 1)" for c in m.price_list_columns]
         cols = ", ".join([*m.key, *m.price_columns, *m.price_list_columns])
         sample = conn.execute(f"SELECT {cols} FROM {m.table} WHERE {ctx.where} AND ({' OR '.join(preds)}) LIMIT {SAMPLE}", ctx.params).fetchall()
