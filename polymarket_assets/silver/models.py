@@ -1,5 +1,6 @@
 """The silver models of the market data: one :class:`~polymarket_assets.silver.model.Model` per table, and
-the registry ``MODELS`` of every silver table (the loaders, checks and assets are built from it).
+the registry ``MODELS`` of every silver table, the order-book ones (``orderbook_models.py``) included: the
+loaders, checks, assets and sensors are built from it.
 
 What the fields mean: :mod:`polymarket_assets.silver.model`. Each table's SELECT: ``sql/<name>.sql``.
 """
@@ -7,6 +8,7 @@ What the fields mean: :mod:`polymarket_assets.silver.model`. Each table's SELECT
 from __future__ import annotations
 
 from polymarket_assets.silver.model import AMOUNT, PRICE, TS, Col, Model
+from polymarket_assets.silver.orderbook_models import ORDERBOOK_SNAPSHOT_FACT, ORDERBOOK_TOP_OF_BOOK_1M
 
 
 def _seen(what: str) -> tuple[Col, Col, Col, Col]:
@@ -275,5 +277,7 @@ MODELS: dict[str, Model] = {
         TRADE_FACT,
         PRICE_HISTORY_FACT,
         LEADERBOARD_FACT,
+        ORDERBOOK_SNAPSHOT_FACT,
+        ORDERBOOK_TOP_OF_BOOK_1M,
     )
 }
