@@ -1,10 +1,10 @@
 """The silver Dagster assets: one unpartitioned asset per model, each a thin wrapper around ``load_model``.
 
 Every asset: key ``silver/<model>``, group ``silver``, kind ``duckdb``, pool ``duckdb`` (one writer at a
-time), deps = its bronze parents (lineage in the UI; column lineage and schema as metadata), its asset
-checks (``checks.py``) evaluated in the same step on the same connection (checks against *other* silver
-tables are separate check steps, ordered after those tables), and the silver automation condition
-(``automation.py``).
+time), deps = its bronze parents or the silver table it is computed from (lineage in the UI; column
+lineage and schema as metadata), its asset checks (``checks/``) evaluated in the same step on the same
+connection (checks against *other* silver tables are separate check steps, ordered after those tables),
+and the silver automation condition (``automation.py``).
 """
 
 # No `from __future__ import annotations`: Dagster reads the config/resource annotations at decoration time.

@@ -19,7 +19,7 @@ datasets; for a model with ``source_layer="silver"``, the silver fact it is comp
    state per key, first/last seen) are ``MERGE``d into the table (rules per column in models.py), checks,
    ledger rows, ``COMMIT``/``ROLLBACK``. The bridge ``event_category`` runs ``event_category_merge.sql``.
 5. **Post checks** on the committed table: reconciliation with bronze (facts) and freshness. (Checks against
-   *other* silver tables run as separate Dagster check steps: see checks.py, phase ``after``.)
+   *other* silver tables run as separate Dagster check steps: see checks/, phase ``after``.)
 """
 
 from __future__ import annotations
