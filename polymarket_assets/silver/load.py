@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from polymarket_assets.bronze.schemas import SCHEMAS
-from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome
+from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome, Severity
 from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
 from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, scan_partitions
 from polymarket_assets.silver.model import SCHEMA, Model, read_sql
@@ -266,7 +266,7 @@ def _combine_days(per_day: list[tuple[dt.date, Outcome]]) -> Outcome:
     for k in ("sample", "sample_mismatched"):
         if k in first.metadata:
             md[k] = first.metadata[k]
-    severity = "ERROR" if errors else "WARN"
+    severity: Severity = "ERROR" if errors else "WARN"
     return Outcome(False, severity, f"{len(failing)} day(s) failed, e.g. {first_day.isoformat()}: {first.description}", md)
 
 

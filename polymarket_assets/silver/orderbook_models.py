@@ -37,7 +37,7 @@ ORDERBOOK_SNAPSHOT_FACT = Model(
     price_columns=("best_bid", "best_ask", "mid"),
     nullable_prices=True,  # an empty side has no best price (and then no mid)
     key_time_column="received_ts",  # a snapshot has one received_ts, and its bronze day is that instant's day
-    key_check_name="key_unique_not_null",  # the name the check had before it moved into the framework
+    key_check_name="key_unique_not_null",  # its established check key (the default would be snapshot_id_unique_not_null)
     columns=(
         Col("dt", "DATE", "Bronze day partition (UTC day of received_ts).", _bronze("dt")),
         Col("snapshot_id", "VARCHAR", "'<run tag>-<seq>', unique per logger run. Natural key.", _bronze("snapshot_id")),

@@ -125,7 +125,7 @@ def _parse_block(block: bytes, stats: CompactionStats) -> pa.Table:
 
 def _round_text(values: list[str | None], scale: int, stats: CompactionStats) -> list[str | None]:
     quantum = Decimal(1).scaleb(-scale)
-    out = []
+    out: list[str | None] = []
     for v in values:
         if v is None:
             out.append(None)
