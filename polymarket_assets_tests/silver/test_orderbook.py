@@ -120,3 +120,13 @@ def test_a_bad_bronze_day_is_rolled_back_and_the_minute_series_does_not_run(lake
     assert sorted(evals) == sorted((t, c) for t in (FACT, TOB) for c in ("key_unique_not_null", "prices_in_unit_interval",
                                                                          "reconciles_with_bronze", "fresh"))
     assert all(e.passed for e in evals.values())
+
+
+def test_no_order_books_in_bronze_yet_loads_nothing_and_succeeds(tmp_path, db):
+    """A deployment that does not stream: both tables build empty, every check passes."""
+    result = materialize(tmp_path / "empty-lake", db, select=[FACT, TOB])
+    assert result.success
+    assert scalar(db, "SELECT count(*) FROM silver.orderbook_snapshot_fact") == 0
+    assert scalar(db, "SELECT count(*) FROM silver.orderbook_top_of_book_1m") == 0
+    evals = checks(result)
+    assert len(evals) == 8 and all(e.passed for e in evals.values())
