@@ -41,7 +41,6 @@ from polymarket_assets.silver.models import MODELS
 __all__ = ["CHECKS", "CheckContext", "CheckDef", "Outcome", "Phase", "Severity", "checks_for"]
 
 
-
 def _key_check(model: Model) -> CheckDef:
     name = f"{model.key[0]}_unique_not_null" if len(model.key) == 1 else "key_unique_not_null"
     name = model.key_check_name or name

@@ -26,7 +26,7 @@ def reconciles_with_bronze(ctx: CheckContext) -> Outcome:
     ``orderbook_top_of_book_1m`` add up to the ``orderbook_snapshot_fact`` rows of the day."""
     conn, m = ctx.conn, ctx.model
     assert ctx.ledger is not None and ctx.partitions is not None
-    counted = f"sum({m.count_column})" if m.count_column else "count(*)"
+    counted = f"coalesce(sum({m.count_column}), 0)" if m.count_column else "count(*)"
     stats = {d: (int(rows), int(n)) for d, rows, n in conn.execute(f"SELECT dt, count(*), {counted} FROM {m.table} GROUP BY dt").fetchall()}
     source = m.sources[0]
     label = source_label(m, source)
