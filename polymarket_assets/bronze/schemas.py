@@ -12,6 +12,11 @@ Conventions (README "Bronze schemas" repeats them):
   (``read_parquet(..., hive_partitioning = true)``);
 * ``raw_json`` keeps the original API object as compact JSON text, so no field is ever lost;
 * ``fetched_at`` is when the row was fetched (UTC).
+
+The order-book snapshots (``ORDERBOOK_SNAPSHOTS``, compacted from the logger's JSONL) are the exception: their
+instants are ``timestamp[ms, tz=UTC]`` (the logger writes milliseconds), prices ``decimal128(18, 6)`` and level
+sizes ``decimal128(28, 8)``, exact as the logger wrote them; they have no ``raw_json`` or ``fetched_at``
+(``received_ts`` is the fetch time, ``source_file`` the JSONL file a row came from).
 """
 
 from __future__ import annotations
@@ -191,6 +196,40 @@ LEADERBOARD = _schema(
     ],
 )
 
+# One row per polled order book (streaming/assets.py compacts the logger's JSONL into it). Levels are best
+# first (bids high -> low, asks low -> high); best_bid/best_ask/mid/spread are NULL when a side is empty.
+BOOK_TS = pa.timestamp("ms", tz="UTC")
+BOOK_PRICE = pa.decimal128(18, 6)
+BOOK_SIZE = pa.decimal128(28, 8)
+BOOK_LEVEL = pa.struct([pa.field("price", BOOK_PRICE), pa.field("size", BOOK_SIZE)])
+
+ORDERBOOK_SNAPSHOTS = pa.schema(
+    [
+        pa.field("snapshot_id", pa.string(), nullable=False),
+        pa.field("seq", pa.int64()),
+        pa.field("poll_cycle", pa.int64()),
+        pa.field("venue", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("instrument_key", pa.string(), nullable=False),
+        pa.field("market_id", pa.string()),
+        pa.field("instrument_id", pa.string()),
+        pa.field("token_id", pa.string()),
+        pa.field("slug", pa.string()),
+        pa.field("outcome", pa.string()),
+        pa.field("exchange_ts", BOOK_TS),
+        pa.field("received_ts", BOOK_TS, nullable=False),
+        pa.field("best_bid", BOOK_PRICE),
+        pa.field("best_ask", BOOK_PRICE),
+        pa.field("mid", BOOK_PRICE),
+        pa.field("spread", BOOK_PRICE),
+        pa.field("bids", pa.list_(BOOK_LEVEL)),
+        pa.field("asks", pa.list_(BOOK_LEVEL)),
+        pa.field("hash", pa.string()),
+        pa.field("fetch_ms", pa.float64()),
+        pa.field("source_file", pa.string()),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "gamma_events": GAMMA_EVENTS,
     "gamma_categories": GAMMA_CATEGORIES,
@@ -199,4 +238,5 @@ SCHEMAS: dict[str, pa.Schema] = {
     "trades": TRADES,
     "prices": PRICES,
     "leaderboard": LEADERBOARD,
+    "orderbook_snapshots": ORDERBOOK_SNAPSHOTS,
 }

@@ -1,10 +1,10 @@
 """The silver Dagster assets: one unpartitioned asset per model, each a thin wrapper around ``load_model``.
 
 Every asset: key ``silver/<model>``, group ``silver``, kind ``duckdb``, pool ``duckdb`` (one writer at a
-time), deps = its bronze parents (lineage in the UI; column lineage and schema as metadata), its asset
-checks (``checks.py``) evaluated in the same step on the same connection (checks against *other* silver
-tables are separate check steps, ordered after those tables), and the silver automation condition
-(``automation.py``).
+time), deps = its bronze parents or the silver table it is computed from (lineage in the UI; column
+lineage and schema as metadata), its asset checks (``checks/``) evaluated in the same step on the same
+connection (checks against *other* silver tables are separate check steps, ordered after those tables),
+and the silver automation condition (``automation.py``).
 """
 
 # No `from __future__ import annotations`: Dagster reads the config/resource annotations at decoration time.
@@ -29,7 +29,8 @@ from polymarket_assets.silver.duck import (
 )
 from polymarket_assets.silver.ledger import LoadLedger
 from polymarket_assets.silver.load import LoadResult, load_model, table_exists
-from polymarket_assets.silver.models import MODELS, Model
+from polymarket_assets.silver.model import Model
+from polymarket_assets.silver.models import MODELS
 
 GROUP = "silver"
 OWNERS = ["team:data-platform"]
@@ -63,6 +64,19 @@ def asset_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([SILVER_PREFIX, name])
 
 
+def source_key(model: Model, source: str) -> dg.AssetKey:
+    """The asset a model reads: ``bronze/<dataset>``, or ``silver/<table>`` for a model computed from silver."""
+    return dg.AssetKey([model.source_layer, source])
+
+
+def load_text(model: Model) -> str:
+    if model.source_layer == "silver":
+        source = f"{SILVER_PREFIX}.{model.sources[0]}"
+        return (f"Fact computed from {source}: each day dt is recomputed from that table's rows of the day, in one "
+                f"transaction, when {source} (re)loads the day.")
+    return _KIND_TEXT[model.kind]
+
+
 def column_schema(model: Model) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(c.name, c.type, description=c.description) for c in model.columns])
 
@@ -73,7 +87,7 @@ def column_lineage(model: Model) -> dg.TableColumnLineage:
         refs = []
         for ref in c.lineage:
             dataset, column = ref.split(".", 1)
-            refs.append(dg.TableColumnDep(asset_key=dg.AssetKey(["bronze", dataset]), column_name=column))
+            refs.append(dg.TableColumnDep(asset_key=source_key(model, dataset), column_name=column))
         if refs:
             deps[c.name] = refs
     return dg.TableColumnLineage(deps_by_column=deps)
@@ -86,7 +100,7 @@ def _definition_metadata(model: Model) -> dict[str, Any]:
         "dagster/column_lineage": column_lineage(model),
         "grain": model.grain,
         "natural_key": ", ".join(model.key),
-        "load": _KIND_TEXT[model.kind],
+        "load": load_text(model),
     }
 
 
@@ -160,8 +174,8 @@ def build_silver_asset(model: Model) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         owners=OWNERS,
         pool=POOL,
-        deps=[dg.AssetKey(["bronze", source]) for source in model.sources],
-        description=f"{model.description}\n\nGrain: {model.grain}. Natural key: {', '.join(model.key)}. {_KIND_TEXT[model.kind]}",
+        deps=[source_key(model, source) for source in model.sources],
+        description=f"{model.description}\n\nGrain: {model.grain}. Natural key: {', '.join(model.key)}. {load_text(model)}",
         metadata=_definition_metadata(model),
         check_specs=check_specs,
         automation_condition=SILVER_AUTOMATION_CONDITION,

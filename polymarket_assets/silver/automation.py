@@ -9,6 +9,8 @@
 i.e. "a bronze parent got a new materialization (any partition, including every day of a range backfill)
 since silver last ran or was requested, no bronze parent is being written right now, and this silver asset
 is not already running". The run it starts loads every new or changed day at once (the ledger decides).
+A table computed from another silver table (``orderbook_top_of_book_1m``) has that table as its parent, so
+it refreshes after each materialization of it.
 
 Why not ``AutomationCondition.eager()``: silver is unpartitioned and its parents are daily-partitioned, so
 a silver asset depends on *every* bronze day since the partitions' start; eager's ``~any_deps_missing()``
@@ -51,7 +53,7 @@ CROSS_TABLE_CHECK_AUTOMATION_CONDITION = (
 
 SILVER_KEYS = [dg.AssetKey([SILVER_PREFIX, name]) for name in MODELS]
 
-# One sensor for the whole silver group, including the order-book facts of the streaming layer.
+# One sensor for the whole silver group.
 silver_automation_sensor = dg.AutomationConditionSensorDefinition(
     "silver_automation_sensor",
     target=dg.AssetSelection.groups(SILVER_PREFIX),
@@ -67,7 +69,7 @@ EMPTY = hashlib.sha256().hexdigest()[:16]
 def bronze_state(lake: LakeResource) -> dict[str, str]:
     """One digest per bronze dataset silver reads, over every day partition's fingerprint (EMPTY: no days)."""
     out = {}
-    for source in sorted({s for m in MODELS.values() for s in m.sources}):
+    for source in sorted({s for m in MODELS.values() if m.source_layer == "bronze" for s in m.sources}):
         digest = hashlib.sha256()
         for day, part in scan_partitions(lake.bronze / source, source=source).items():
             digest.update(f"{day}:{part.fingerprint}\n".encode())
@@ -89,6 +91,8 @@ def silver_bronze_files_sensor(context: dg.SensorEvaluationContext, lake: LakeRe
     context.update_cursor(json.dumps(state))
     if not changed:
         return dg.SkipReason("bronze unchanged on disk")
-    targets = [dg.AssetKey([SILVER_PREFIX, m.name]) for m in MODELS.values() if set(m.sources) & set(changed)]
+    # a table computed from another silver table follows that table (its automation condition), not the files
+    targets = [dg.AssetKey([SILVER_PREFIX, m.name]) for m in MODELS.values()
+               if m.source_layer == "bronze" and set(m.sources) & set(changed)]
     run_key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
     return dg.RunRequest(run_key=run_key, asset_selection=targets, tags={"silver/trigger": "bronze files: " + ",".join(changed)})

@@ -1,6 +1,6 @@
 """The load ledger: which bronze day partitions a silver table has loaded, and whether they changed since.
 
-Small API (no Dagster import, usable by any DuckDB loader, e.g. the order-book facts):
+Small API (no Dagster import, usable by any DuckDB loader):
 
 * :func:`scan_partitions` lists ``<dataset dir>/dt=YYYY-MM-DD/*.parquet`` and fingerprints each day from the
   files on disk (sorted ``(file name, size, mtime_ns, inode)``), so a partition rewritten by *anything* (a Dagster
@@ -12,6 +12,9 @@ Small API (no Dagster import, usable by any DuckDB loader, e.g. the order-book f
   so a day's data and its ledger row commit or roll back together;
 * :meth:`LoadLedger.model_version` / :meth:`LoadLedger.set_model_version` remember which version of a
   table's SQL built it, so changing the SQL rebuilds the table instead of mixing old and new rows.
+* :meth:`LoadLedger.loaded_partitions` presents the days a silver table has loaded as partitions, so a
+  table computed from it (``silver/orderbook_top_of_book_1m`` from ``orderbook_snapshot_fact``) plans its
+  loads from them exactly as a table over bronze plans from the files.
 
 Typical use::
 
@@ -208,6 +211,22 @@ class LoadLedger:
         """Days of ``target`` whose current ledger row was written by run ``run_id``."""
         rows = self.conn.execute(f"SELECT DISTINCT dt FROM {LEDGER_TABLE} WHERE target = ? AND run_id = ? ORDER BY dt", [target, run_id]).fetchall()
         return [r[0] for r in rows]
+
+    def loaded_partitions(self, target: str) -> dict[dt.date, Partition]:
+        """The days silver table ``target`` holds, as partitions (without files) for a table computed from it.
+
+        A day's fingerprint hashes ``target``'s ledger rows for the day (source fingerprint, model version,
+        rows loaded, load time), so it changes exactly when ``target`` (re)loads the day, and a day
+        ``target`` removed is absent.
+        """
+        rows: dict[dt.date, list[str]] = {}
+        for (source, day), row in self.entries(target).items():
+            rows.setdefault(day, []).append(
+                f"{source}|{row['fingerprint']}|{row['model_version']}|{row['loaded_rows']}|{row['loaded_at'].isoformat()}")
+        return {
+            day: Partition(target, day, Path(), (), hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest())
+            for day, parts in sorted(rows.items())
+        }
 
     def plan(self, target: str, source: str, partitions: Mapping[dt.date, Partition], model_version: str = "") -> Plan:
         """Days to load (new, or fingerprint/model version differs), unchanged days, and removed days."""

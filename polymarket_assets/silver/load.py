@@ -1,21 +1,25 @@
-"""Incremental loads of one silver model from bronze: set-based DuckDB SQL, one ledger, no row loops.
+"""Incremental loads of one silver model from its sources: set-based DuckDB SQL, one ledger, no row loops.
 
-``load_model(conn, model, bronze_root)`` brings ``silver.<model>`` up to date with bronze:
+``load_model(conn, model, bronze_root)`` brings ``silver.<model>`` up to date with its sources (bronze
+datasets; for a model with ``source_layer="silver"``, the silver fact it is computed from):
 
 1. **Version.** If the table was built by another version of the model (DDL/SQL changed), or a full refresh
    is asked for, it is dropped and every bronze day is reloaded.
 2. **Plan.** Each source dataset's day partitions are fingerprinted from disk and compared with the load
    ledger: new or changed days are loaded, unchanged days cost nothing, days gone from bronze are removed
-   (facts) or forgotten (dimensions keep their rows).
-3. **Facts** (``trade_fact``, ``price_history_fact``, ``leaderboard_fact``): per changed day, one transaction
-   ``DELETE FROM fact WHERE dt = day; INSERT INTO fact BY NAME <sql/<model>.sql over that day's files>``,
-   repeated keys dropped (newest fetch kept, counted), write-phase checks, ledger row, ``COMMIT`` — or
-   ``ROLLBACK`` when a blocking check fails (the day keeps its previous rows and stays pending).
+   (facts) or forgotten (dimensions keep their rows). A silver source's days are its ledger rows
+   (``LoadLedger.loaded_partitions``): a day is reloaded when the source table reloaded it.
+3. **Facts** (``trade_fact``, ``price_history_fact``, ``leaderboard_fact``, ``orderbook_snapshot_fact``,
+   ``orderbook_top_of_book_1m``): per changed day, one transaction ``DELETE FROM fact WHERE dt = day;
+   INSERT INTO fact BY NAME <sql/<model>.sql over the view of that day's source rows>`` (``bronze_<dataset>``
+   over the day's files, or ``silver_<table>`` over the source table's rows of the day), repeated keys
+   dropped (newest fetch kept, counted), write-phase checks, ledger row, ``COMMIT`` — or ``ROLLBACK`` when a
+   blocking check fails (the day keeps its previous rows and stays pending).
 4. **Dimensions**: one transaction: the incoming rows of every changed day (``sql/<model>.sql``: newest
    state per key, first/last seen) are ``MERGE``d into the table (rules per column in models.py), checks,
    ledger rows, ``COMMIT``/``ROLLBACK``. The bridge ``event_category`` runs ``event_category_merge.sql``.
 5. **Post checks** on the committed table: reconciliation with bronze (facts) and freshness. (Checks against
-   *other* silver tables run as separate Dagster check steps: see checks.py, phase ``after``.)
+   *other* silver tables run as separate Dagster check steps: see checks/, phase ``after``.)
 """
 
 from __future__ import annotations
@@ -28,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from polymarket_assets.bronze.schemas import SCHEMAS
-from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome
+from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome, Severity
 from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
 from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, scan_partitions
-from polymarket_assets.silver.models import SCHEMA, Model, read_sql
+from polymarket_assets.silver.model import SCHEMA, Model, read_sql
 
 Log = Callable[[str], None]
 
@@ -93,8 +97,15 @@ def ensure_table(conn: Any, model: Model, ledger: LoadLedger, *, full_refresh: b
     return True
 
 
+def source_partitions(ledger: LoadLedger, model: Model, bronze_root: Path) -> dict[str, dict[dt.date, Partition]]:
+    """The model's source days as they are now: bronze files on disk, or the silver source table's ledger."""
+    if model.source_layer == "silver":
+        return {s: ledger.loaded_partitions(s) for s in model.sources}
+    return {s: scan_partitions(bronze_root / s, source=s) for s in model.sources}
+
+
 def plan_model(ledger: LoadLedger, model: Model, bronze_root: Path) -> tuple[dict[str, dict[dt.date, Partition]], dict[str, Plan]]:
-    partitions = {s: scan_partitions(bronze_root / s, source=s) for s in model.sources}
+    partitions = source_partitions(ledger, model, bronze_root)
     plans = {s: ledger.plan(model.name, s, partitions[s], model.version) for s in model.sources}
     return partitions, plans
 
@@ -127,7 +138,7 @@ def load_model(
     else:
         _load_merged(conn, model, ledger, plans, write_checks, result, run_id, log)
 
-    # post checks see bronze as it is now (a day that landed during the run shows as pending)
+    # post checks see the sources as they are now (a day that landed during the run shows as pending)
     partitions, _ = plan_model(ledger, model, bronze_root)
     for check in CHECKS[model.name]:
         if check.phase == "post":
@@ -156,11 +167,26 @@ def _dedupe_day(conn: Any, model: Model, day: dt.date, select_sql: str) -> int:
     return int(dups)
 
 
+def _source_view(conn: Any, model: Model, part: Partition) -> int:
+    """Create the view the model's SQL reads, over the source rows of ``part``'s day; return their count."""
+    view = model.source_view(part.source)
+    if model.source_layer == "silver":
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {SCHEMA}.{part.source} WHERE dt = DATE '{part.dt.isoformat()}'")
+        return int(conn.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
+    create_bronze_view(conn, view, part.paths, SCHEMAS[part.source])
+    return parquet_rows(conn, part.paths)
+
+
+def _counted_rows(conn: Any, model: Model, day: dt.date, rows: int) -> int:
+    """Source rows the day's rows account for: one each, or the sum of the model's count column (aggregates)."""
+    if model.count_column is None:
+        return rows
+    return int(conn.execute(f"SELECT coalesce(sum({model.count_column}), 0) FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
+
+
 def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: list[CheckDef],
                result: LoadResult, run_id: str | None, log: Log) -> None:
     source = plan.source
-    schema = SCHEMAS[source]
-    view = f"bronze_{source}"
     select_sql = _sql(model.name)
     per_check: dict[str, list[tuple[dt.date, Outcome]]] = {c.name: [] for c in checks}
 
@@ -176,18 +202,18 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
         result.rows_deleted += int(n)
         result.days_removed = list(plan.removed)
         result.committed = True
-        log(f"{model.table}: removed {len(plan.removed)} day(s) gone from bronze ({n} rows)")
+        log(f"{model.table}: removed {len(plan.removed)} day(s) gone from {model.source_layer}/{source} ({n} rows)")
 
     for part in plan.to_load:
         day = part.dt
         conn.begin()
         try:
             deleted = int(conn.execute(f"DELETE FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
-            create_bronze_view(conn, view, part.paths, schema)
+            source_rows = _source_view(conn, model, part)
             inserted = int(conn.execute(f"INSERT INTO {model.table} BY NAME {select_sql}").fetchone()[0])
-            source_rows = parquet_rows(conn, part.paths)
             dup_dropped = _dedupe_day(conn, model, day, select_sql)
             loaded = inserted - dup_dropped
+            dropped = source_rows - _counted_rows(conn, model, day, loaded)
             outcomes = {c.name: c.fn(CheckContext(conn, model, [day])) for c in checks}
             failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _check_def(model.name, n).blocking]
             if failed:
@@ -196,12 +222,12 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
                 log(f"{model.table} dt={day}: blocking check(s) failed ({', '.join(failed)}); day rolled back, stays pending")
             else:
                 ledger.record(model.name, part, model_version=model.version, source_rows=source_rows,
-                              loaded_rows=loaded, dropped_rows=source_rows - loaded, run_id=run_id)
+                              loaded_rows=loaded, dropped_rows=dropped, run_id=run_id)
                 conn.commit()
                 result.days_loaded.append(day)
                 result.rows_inserted += loaded
                 result.rows_deleted += deleted
-                result.rows_dropped += source_rows - loaded
+                result.rows_dropped += dropped
                 result.source_rows += source_rows
                 result.committed = True
             for n, o in outcomes.items():
@@ -240,7 +266,7 @@ def _combine_days(per_day: list[tuple[dt.date, Outcome]]) -> Outcome:
     for k in ("sample", "sample_mismatched"):
         if k in first.metadata:
             md[k] = first.metadata[k]
-    severity = "ERROR" if errors else "WARN"
+    severity: Severity = "ERROR" if errors else "WARN"
     return Outcome(False, severity, f"{len(failing)} day(s) failed, e.g. {first_day.isoformat()}: {first.description}", md)
 
 
@@ -296,7 +322,7 @@ def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, P
         if to_load:
             for source, plan in plans.items():
                 files = [f for p in plan.to_load for f in p.paths]
-                create_bronze_view(conn, f"bronze_{source}", files, SCHEMAS[source])
+                create_bronze_view(conn, model.source_view(source), files, SCHEMAS[source])
                 for p in plan.to_load:
                     source_rows[(source, p.dt)] = parquet_rows(conn, p.paths)
             conn.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {_sql(model.name)}")

@@ -1,5 +1,5 @@
 """Order-book streaming: the long-running logger job (discovery + polling + writer threads), its sensor,
-and the bronze/silver assets that compact and model what it writes.
+and the bronze asset that compacts what it writes (its silver tables are silver models: ``silver/``).
 
 Layout::
 
@@ -14,5 +14,4 @@ Layout::
     job.py          ``orderbook_logger_job``
     sensor.py       keeps exactly one logger run alive
     assets.py       ``bronze/orderbook_snapshots`` (JSONL -> Parquet, daily partitions)
-    silver_assets.py ``silver/orderbook_snapshot_fact`` and ``silver/orderbook_top_of_book_1m``
 """

@@ -11,9 +11,10 @@ writing right now): if it does not parse it is skipped and counted (``torn_lines
 an unparseable line in the middle falls back to line-by-line parsing; the bad lines are skipped and
 counted as ``corrupt_lines_skipped``.
 
-Numbers: prices and top of book (``best_bid``, ``best_ask``, ``mid``, ``spread``, level ``price``) are
-``decimal128(18, 6)``; level ``size`` is ``decimal128(28, 8)`` — exact, as written by the logger. A value
-with more decimals than that (never seen) is rounded half-even and counted in ``values_rounded``.
+Schema: ``ORDERBOOK_SNAPSHOTS`` in :mod:`polymarket_assets.bronze.schemas`. Numbers: prices and top of book
+(``best_bid``, ``best_ask``, ``mid``, ``spread``, level ``price``) are ``decimal128(18, 6)``; level ``size`` is
+``decimal128(28, 8)`` — exact, as written by the logger. A value with more decimals than that (never seen) is
+rounded half-even and counted in ``values_rounded``.
 """
 
 
@@ -29,44 +30,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from polymarket_assets.bronze.schemas import BOOK_LEVEL, BOOK_PRICE, BOOK_SIZE, BOOK_TS, ORDERBOOK_SNAPSHOTS
 from polymarket_assets.resources import LakeResource
 
 ASSET_NAME = "orderbook_snapshots"
-PRICE = pa.decimal128(18, 6)
-SIZE = pa.decimal128(28, 8)
-LEVEL = pa.struct([pa.field("price", PRICE), pa.field("size", SIZE)])
-TS = pa.timestamp("ms", tz="UTC")
 BLOCK_BYTES = 64 * 1024 * 1024
 
-SCHEMA = pa.schema(
-    [
-        pa.field("snapshot_id", pa.string(), nullable=False),
-        pa.field("seq", pa.int64()),
-        pa.field("poll_cycle", pa.int64()),
-        pa.field("venue", pa.string(), nullable=False),
-        pa.field("source", pa.string()),
-        pa.field("instrument_key", pa.string(), nullable=False),
-        pa.field("market_id", pa.string()),
-        pa.field("instrument_id", pa.string()),
-        pa.field("token_id", pa.string()),
-        pa.field("slug", pa.string()),
-        pa.field("outcome", pa.string()),
-        pa.field("exchange_ts", TS),
-        pa.field("received_ts", TS, nullable=False),
-        pa.field("best_bid", PRICE),
-        pa.field("best_ask", PRICE),
-        pa.field("mid", PRICE),
-        pa.field("spread", PRICE),
-        pa.field("bids", pa.list_(LEVEL)),
-        pa.field("asks", pa.list_(LEVEL)),
-        pa.field("hash", pa.string()),
-        pa.field("fetch_ms", pa.float64()),
-        pa.field("source_file", pa.string()),
-    ]
-)
-
 _RAW_LEVEL = pa.list_(pa.struct([pa.field("price", pa.string()), pa.field("size", pa.string())]))
-_DECIMAL_COLS = {"best_bid": PRICE, "best_ask": PRICE, "mid": PRICE, "spread": PRICE}
+_DECIMAL_COLS = {"best_bid": BOOK_PRICE, "best_ask": BOOK_PRICE, "mid": BOOK_PRICE, "spread": BOOK_PRICE}
 _TS_COLS = ("exchange_ts", "received_ts")
 RAW_SCHEMA = pa.schema(
     [
@@ -74,7 +45,7 @@ RAW_SCHEMA = pa.schema(
             f.name,
             pa.string() if f.name in _DECIMAL_COLS or f.name in _TS_COLS else (_RAW_LEVEL if f.name in ("bids", "asks") else f.type),
         )
-        for f in SCHEMA
+        for f in ORDERBOOK_SNAPSHOTS
         if f.name != "source_file"
     ]
 )
@@ -154,7 +125,7 @@ def _parse_block(block: bytes, stats: CompactionStats) -> pa.Table:
 
 def _round_text(values: list[str | None], scale: int, stats: CompactionStats) -> list[str | None]:
     quantum = Decimal(1).scaleb(-scale)
-    out = []
+    out: list[str | None] = []
     for v in values:
         if v is None:
             out.append(None)
@@ -177,28 +148,28 @@ def _to_decimal(arr: pa.ChunkedArray | pa.Array, typ: pa.DataType, stats: Compac
 def _levels(arr: pa.ChunkedArray, stats: CompactionStats) -> pa.Array:
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     flat = pc.list_flatten(arr)
-    prices = _to_decimal(flat.field("price"), PRICE, stats)
-    sizes = _to_decimal(flat.field("size"), SIZE, stats)
-    structs = pa.StructArray.from_arrays([prices, sizes], fields=list(LEVEL))
+    prices = _to_decimal(flat.field("price"), BOOK_PRICE, stats)
+    sizes = _to_decimal(flat.field("size"), BOOK_SIZE, stats)
+    structs = pa.StructArray.from_arrays([prices, sizes], fields=list(BOOK_LEVEL))
     offsets = pc.subtract(arr.offsets, arr.offsets[0]) if arr.offset else arr.offsets
-    return pa.ListArray.from_arrays(offsets, structs, type=pa.list_(LEVEL), mask=arr.is_null())
+    return pa.ListArray.from_arrays(offsets, structs, type=pa.list_(BOOK_LEVEL), mask=arr.is_null())
 
 
 def to_bronze(raw: pa.Table, source_file: str, stats: CompactionStats) -> pa.Table:
     """The logger's JSON columns (strings) -> the bronze schema (decimals, UTC timestamps)."""
     columns = []
-    for f in SCHEMA:
+    for f in ORDERBOOK_SNAPSHOTS:
         if f.name == "source_file":
             columns.append(pa.array([source_file] * raw.num_rows, pa.string()))
         elif f.name in _DECIMAL_COLS:
             columns.append(_to_decimal(raw[f.name].combine_chunks(), f.type, stats))
         elif f.name in _TS_COLS:
-            columns.append(pc.cast(raw[f.name], TS))
+            columns.append(pc.cast(raw[f.name], BOOK_TS))
         elif f.name in ("bids", "asks"):
             columns.append(_levels(raw[f.name], stats))
         else:
             columns.append(raw[f.name].combine_chunks())
-    return pa.Table.from_arrays(columns, schema=SCHEMA)
+    return pa.Table.from_arrays(columns, schema=ORDERBOOK_SNAPSHOTS)
 
 
 def compact_day(stream_dir: Path, day: str, sink: Any, stats: CompactionStats | None = None) -> CompactionStats:
@@ -246,7 +217,7 @@ def write_partition(lake_root: Path, day: str) -> tuple[CompactionStats, Path, i
     from polymarket_assets.bronze.parquet_io import PartitionWriter
 
     stream_dir = lake_root / "stream"
-    with PartitionWriter(lake_root / "bronze", ASSET_NAME, day, SCHEMA) as writer:
+    with PartitionWriter(lake_root / "bronze", ASSET_NAME, day, ORDERBOOK_SNAPSHOTS) as writer:
         stats = compact_day(stream_dir, day, writer)
         written = writer.commit()
     return stats, written.path, written.bytes
@@ -256,7 +227,7 @@ def _table_schema() -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(name=f.name, type=str(f.type), constraints=dg.TableColumnConstraints(nullable=f.nullable))
-            for f in SCHEMA
+            for f in ORDERBOOK_SNAPSHOTS
         ]
     )
 

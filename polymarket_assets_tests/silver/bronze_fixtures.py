@@ -15,6 +15,11 @@ Layout (``<root>/bronze/<dataset>/dt=YYYY-MM-DD/part-0.parquet``):
                     559657/559659 · dt=2026-09-09: 2 on 559659  → 7 trades
 * prices            dt=2026-09-07: the 2 real v2 points, on 559659's Yes token
 * leaderboard       dt=2026-09-08: the 2 real rows (day / PNL / overall)
+* orderbook_snapshots  books of the real CLOB book (election 2024) and the real Limitless book (BTC 5-min),
+                    at synthetic receive times: dt=2026-09-08: 3 Polymarket snapshots over two minutes (the
+                    second without the best bid: bid 0.09, mid 0.115), the first written twice (a documented
+                    drop), and one Limitless snapshot with its bids removed (an empty side: NULL best bid and
+                    mid) · dt=2026-09-09: 1 Polymarket snapshot
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from polymarket_assets.bronze.schemas import SCHEMAS
+from polymarket_assets.streaming.books import limitless_book, polymarket_book
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 UTC = dt.timezone.utc
@@ -220,6 +226,60 @@ def price_rows(token: str | None = None) -> list[dict[str, Any]]:
                  "resolution_seconds": p["resolution_seconds"], "source": "data:/v2/prices-history"} for p in POINTS]
 
 
+BOOK_PM = _load("clob/book_election_2024_oct.json")
+BOOK_LL = _load("limitless/ws_orderbookUpdate_last_before_resolution_btc_5min.json")[1]
+PM_KEY = f"polymarket:{BOOK_PM['market']}:{BOOK_PM['asset_id']}"
+LL_KEY = f"limitless:{BOOK_LL['marketSlug']}:BOOK"
+
+
+def _book_values(levels: dict[str, Any]) -> dict[str, Any]:
+    """The logger's decimal strings as bronze decimals (what the compaction writes)."""
+    out = {k: None if levels[k] is None else Decimal(levels[k]) for k in ("best_bid", "best_ask", "mid", "spread")}
+    for side in ("bids", "asks"):
+        out[side] = [{"price": Decimal(lv["price"]), "size": Decimal(lv["size"])} for lv in levels[side]]
+    return out
+
+
+def book_row(snapshot_id: str, received: dt.datetime, venue: str = "polymarket", bids_taken: int = 0,
+             **override: Any) -> dict[str, Any]:
+    """One bronze order-book snapshot of the real Polymarket or Limitless book, received at ``received``
+    (Polymarket: without its ``bids_taken`` best bid levels, as after sells took them)."""
+    if venue == "polymarket":
+        bids = sorted(BOOK_PM["bids"], key=lambda lv: Decimal(lv["price"]), reverse=True)[bids_taken:]
+        levels, _, book_hash, asset_id = polymarket_book(dict(BOOK_PM, bids=bids))
+        row = {"venue": venue, "source": "polymarket_general", "instrument_key": PM_KEY, "market_id": BOOK_PM["market"],
+               "instrument_id": asset_id, "token_id": asset_id, "outcome": "Yes", "hash": book_hash,
+               "exchange_ts": received - dt.timedelta(milliseconds=40)}
+    else:
+        levels, _ = limitless_book(dict(BOOK_LL, orderbook=dict(BOOK_LL["orderbook"], bids=[])))
+        row = {"venue": venue, "source": "limitless", "instrument_key": LL_KEY, "market_id": BOOK_LL["marketSlug"],
+               "instrument_id": "BOOK", "token_id": BOOK_LL["orderbook"]["tokenId"], "slug": BOOK_LL["marketSlug"],
+               "outcome": "YES", "hash": None, "exchange_ts": None}
+    seq = int(snapshot_id.rsplit("-", 1)[1])
+    row.update(snapshot_id=snapshot_id, seq=seq, poll_cycle=seq, received_ts=received, fetch_ms=41.5,
+               source_file=f"{venue}/orderbooks/date={received.date()}/hour={received.hour:02d}.r1.jsonl", **_book_values(levels))
+    row.update(override)
+    return row
+
+
+OB_T0 = dt.datetime(2026, 9, 8, 10, 0, 5, tzinfo=UTC)
+
+
+def book_rows_day1() -> list[dict[str, Any]]:
+    first = book_row("r1-1", OB_T0)
+    return [
+        first,
+        dict(first, source_file="polymarket/orderbooks/date=2026-09-08/hour=10.r1.copy.jsonl"),  # written twice
+        book_row("r1-2", OB_T0 + dt.timedelta(seconds=15), "limitless"),
+        book_row("r1-3", OB_T0 + dt.timedelta(seconds=30), bids_taken=1),
+        book_row("r1-4", OB_T0 + dt.timedelta(seconds=65)),
+    ]
+
+
+def book_rows_day2() -> list[dict[str, Any]]:
+    return [book_row("r2-1", dt.datetime(2026, 9, 9, 8, 30, tzinfo=UTC))]
+
+
 def write_lake(root: Path) -> Path:
     """The whole fixture lake under ``root`` (the LakeResource data_dir). Returns ``root``."""
     root = Path(root)
@@ -237,6 +297,8 @@ def write_lake(root: Path) -> Path:
     write_partition(root, "trades", DAY2, trades_day2())
     write_partition(root, "prices", "2026-09-07", price_rows())
     write_partition(root, "leaderboard", DAY1, board_rows())
+    write_partition(root, "orderbook_snapshots", DAY1, book_rows_day1())
+    write_partition(root, "orderbook_snapshots", DAY2, book_rows_day2())
     return root
 
 
@@ -250,4 +312,6 @@ EXPECTED_ROWS = {
     "trade_fact": 7,
     "price_history_fact": 2,
     "leaderboard_fact": 2,
+    "orderbook_snapshot_fact": 5,  # 6 bronze rows, one snapshot written twice
+    "orderbook_top_of_book_1m": 4,  # 2026-09-08: Polymarket 10:00 and 10:01, Limitless 10:00 · 2026-09-09: 08:30
 }

@@ -13,10 +13,10 @@ from polymarket_assets.silver.automation import (
     silver_bronze_files_sensor,
 )
 from polymarket_assets.silver.definitions import defs as silver_defs
-from polymarket_assets_tests.silver.bronze_fixtures import board_rows, write_partition
+from polymarket_assets_tests.silver.bronze_fixtures import board_rows, book_rows_day2, write_partition
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
-BRONZE = ["gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard"]
+BRONZE = ["gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard", "orderbook_snapshots"]
 SILVER = lambda name: dg.AssetKey(["silver", name])
 
 
@@ -85,6 +85,25 @@ def test_a_range_backfill_is_one_refresh_and_markets_recheck_trades(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore")
+def test_order_books_land_then_the_fact_then_the_minute_series(tmp_path):
+    """The minute series is computed from the fact, so it follows the fact's materialization, not bronze."""
+    defs, instance = _defs(tmp_path), dg.DagsterInstance.ephemeral()
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["bronze", "orderbook_snapshots"], partition="2026-09-08"))
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    # requested with the fact (it runs after it in the same run)...
+    assert _requested(tick) == {SILVER("orderbook_snapshot_fact"), SILVER("orderbook_top_of_book_1m")}
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SILVER("orderbook_snapshot_fact")))
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SILVER("orderbook_top_of_book_1m")))
+    quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert _requested(quiet) == set()
+    # ... and on its own after a fact refresh
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SILVER("orderbook_snapshot_fact")))
+    assert _requested(dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)) == {
+        SILVER("orderbook_top_of_book_1m")}
+
+
+@pytest.mark.filterwarnings("ignore")
 def test_eager_would_never_fire_for_unpartitioned_silver_over_daily_bronze(tmp_path):
     """Why silver does not use AutomationCondition.eager(): one missing bronze day blocks it forever."""
     trade_fact = next(a for a in SILVER_ASSETS if a.key == SILVER("trade_fact"))
@@ -116,3 +135,10 @@ def test_files_sensor_requests_silver_for_bronze_written_outside_dagster(tmp_pat
 
     ctx = dg.build_sensor_context(resources={"lake": lake}, cursor=ctx.cursor)
     assert isinstance(silver_bronze_files_sensor(ctx), dg.SkipReason)
+
+    # order books: the fact; the minute series follows the fact (automation condition), not the files
+    write_partition(tmp_path, "orderbook_snapshots", "2026-09-09", book_rows_day2())
+    ctx = dg.build_sensor_context(resources={"lake": lake}, cursor=ctx.cursor)
+    request = silver_bronze_files_sensor(ctx)
+    assert isinstance(request, dg.RunRequest)
+    assert set(request.asset_selection) == {SILVER("orderbook_snapshot_fact")}

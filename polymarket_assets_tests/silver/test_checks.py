@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from polymarket_assets.silver.checks import CHECKS, CheckContext
-from polymarket_assets.silver.ledger import LEDGER_TABLE, LoadLedger, scan_partitions
+from polymarket_assets.silver.ledger import LEDGER_TABLE, LoadLedger
+from polymarket_assets.silver.load import source_partitions
 from polymarket_assets.silver.models import MODELS
 from polymarket_assets_tests.silver.bronze_fixtures import (
     DAY2,
@@ -18,6 +19,7 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     SMITH,
     WHITMER,
     board_rows,
+    book_row,
     event_row,
     market_row,
     price_rows,
@@ -68,6 +70,19 @@ CASES: dict[tuple[str, str], tuple[str, dt.date | None, str]] = {
     # rows for a day the ledger never loaded
     ("leaderboard_fact", "reconciles_with_bronze"): (
         "INSERT INTO silver.leaderboard_fact SELECT * REPLACE (DATE '2020-01-01' AS dt) FROM silver.leaderboard_fact", None, "ERROR"),
+    ("orderbook_snapshot_fact", "key_unique_not_null"): (
+        "INSERT INTO silver.orderbook_snapshot_fact SELECT * FROM silver.orderbook_snapshot_fact WHERE snapshot_id = 'r1-1'", D1, "ERROR"),
+    ("orderbook_snapshot_fact", "prices_in_unit_interval"): (
+        "UPDATE silver.orderbook_snapshot_fact SET best_ask = 1.5 WHERE snapshot_id = 'r1-3'", D1, "ERROR"),
+    ("orderbook_snapshot_fact", "reconciles_with_bronze"): (
+        "DELETE FROM silver.orderbook_snapshot_fact WHERE snapshot_id = 'r2-1'", None, "ERROR"),
+    ("orderbook_top_of_book_1m", "key_unique_not_null"): (
+        "INSERT INTO silver.orderbook_top_of_book_1m SELECT * FROM silver.orderbook_top_of_book_1m WHERE dt = '2026-09-09'", D2, "ERROR"),
+    ("orderbook_top_of_book_1m", "prices_in_unit_interval"): (
+        "UPDATE silver.orderbook_top_of_book_1m SET last_mid = -0.1 WHERE venue = 'polymarket' AND dt = '2026-09-08'", D1, "ERROR"),
+    # a minute that claims a snapshot the fact does not have
+    ("orderbook_top_of_book_1m", "reconciles_with_bronze"): (
+        "UPDATE silver.orderbook_top_of_book_1m SET snapshots = snapshots + 1 WHERE dt = '2026-09-09'", None, "ERROR"),
 }
 # warnings (orphans: kept and counted, never blocking)
 WARN_CASES = {
@@ -82,7 +97,7 @@ def _run_check(db: Path, lake: Path, model: str, check: str, day: dt.date | None
     conn = duckdb.connect(str(db))
     try:
         ledger = LoadLedger(conn)
-        parts = {s: scan_partitions(lake / "bronze" / s, source=s) for s in m.sources}
+        parts = source_partitions(ledger, m, lake / "bronze")
         days = [day] if day is not None and definition.phase != "post" else None
         return definition.fn(CheckContext(conn, m, days, ledger, parts))
     finally:
@@ -93,7 +108,7 @@ def test_every_check_has_a_failing_case():
     registered = {(m, c.name) for m, defs in CHECKS.items() for c in defs}
     covered = set(CASES) | {(m, "fresh") for m in MODELS}
     assert registered == covered
-    assert len(registered) == 29
+    assert len(registered) == 37
 
 
 def test_checks_pass_on_the_built_fixture(built):
@@ -141,13 +156,26 @@ def stale(tmp_path_factory):
     write_partition(lake, "trades", new, [trade_row(t) for t in []])
     write_partition(lake, "prices", new, price_rows())
     write_partition(lake, "leaderboard", new, board_rows())
+    write_partition(lake, "orderbook_snapshots", new, [book_row("r3-1", dt.datetime(2026, 9, 10, 1, tzinfo=dt.timezone.utc))])
     return lake, db
 
 
-@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("model", sorted(m for m in MODELS if MODELS[m].source_layer == "bronze"))
 def test_fresh_fails_when_the_newest_bronze_day_is_not_loaded(stale, model):
     lake, db = stale
     outcome = _run_check(db, lake, model, "fresh", None)
+    assert not outcome.passed and outcome.severity == "WARN"
+    assert "2026-09-10" in outcome.description
+
+
+def test_fresh_fails_when_the_newest_day_of_the_source_table_is_not_loaded(lake, db):
+    """A table computed from a silver table is fresh when it holds that table's newest day."""
+    build_direct(lake, db, ["orderbook_snapshot_fact", "orderbook_top_of_book_1m"])
+    assert _run_check(db, lake, "orderbook_top_of_book_1m", "fresh", None).passed
+    write_partition(lake, "orderbook_snapshots", "2026-09-10", [book_row("r3-1", dt.datetime(2026, 9, 10, 1, tzinfo=dt.timezone.utc))])
+    build_direct(lake, db, ["orderbook_snapshot_fact"])
+    assert _run_check(db, lake, "orderbook_snapshot_fact", "fresh", None).passed
+    outcome = _run_check(db, lake, "orderbook_top_of_book_1m", "fresh", None)
     assert not outcome.passed and outcome.severity == "WARN"
     assert "2026-09-10" in outcome.description
 

@@ -7,7 +7,7 @@ import json
 import shutil
 from decimal import Decimal
 
-from polymarket_assets.silver import models
+from polymarket_assets.silver import model
 from polymarket_assets.silver.ledger import LEDGER_TABLE
 from polymarket_assets_tests.silver.bronze_fixtures import (
     DAY1,
@@ -147,7 +147,7 @@ def test_leaderboard_keeps_the_newest_snapshot_of_the_day(lake, db):
 
 def test_changed_model_version_rebuilds_the_table(lake, db, monkeypatch):
     build_direct(lake, db, ["trade_fact"])
-    monkeypatch.setattr(models, "LOADER_VERSION", "test-bump")
+    monkeypatch.setattr(model, "LOADER_VERSION", "test-bump")
     result = build_direct(lake, db, ["trade_fact"])["trade_fact"]
     assert result.rebuilt and len(result.days_loaded) == 2 and result.table_rows == 7
 

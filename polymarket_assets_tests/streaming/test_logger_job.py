@@ -16,12 +16,12 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
+from polymarket_assets.silver.assets import SILVER_ASSETS
 from polymarket_assets.streaming import job as job_module
 from polymarket_assets.streaming.assets import bronze_orderbook_snapshots
 from polymarket_assets.streaming.clock import FakeClock
 from polymarket_assets.streaming.discovery import read_snapshot
 from polymarket_assets.streaming.job import orderbook_logger_job
-from polymarket_assets.streaming.silver_assets import orderbook_snapshot_fact, orderbook_top_of_book_1m
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
 from polymarket_assets_tests.streaming.fake_venues import btc_tokens
 
@@ -136,17 +136,19 @@ def test_bronze_and_silver_over_the_logged_day(logged):
     assert str(table.schema.field("best_bid").type) == "decimal128(18, 6)"
     assert str(table.schema.field("received_ts").type) == "timestamp[ms, tz=UTC]"
     # silver: fact + minute series; a second run loads nothing (ledger), re-compaction replaces the day
-    silver = [orderbook_snapshot_fact, orderbook_top_of_book_1m]
+    silver = [a for a in SILVER_ASSETS if a.key.path[-1] in ("orderbook_snapshot_fact", "orderbook_top_of_book_1m")]
     first = dg.materialize(silver, resources=res)
     assert first.success
+    assert all(e.passed for e in first.get_asset_check_evaluations())
     fact_md = mat_md(first, "silver", "orderbook_snapshot_fact")
     assert fact_md["dagster/row_count"].value == len(records)
     second = dg.materialize(silver, resources=res)
-    assert mat_md(second, "silver", "orderbook_snapshot_fact")["days_loaded"].value == {}
+    assert mat_md(second, "silver", "orderbook_snapshot_fact")["days_loaded"].value == 0
     dg.materialize([bronze_orderbook_snapshots], partition_key=DAY, resources=res)
     third = dg.materialize(silver, resources=res)
-    assert list(mat_md(third, "silver", "orderbook_snapshot_fact")["days_loaded"].value) == [DAY]
-    assert list(mat_md(third, "silver", "orderbook_top_of_book_1m")["days_loaded"].value) == [DAY]
+    for table in ("orderbook_snapshot_fact", "orderbook_top_of_book_1m"):
+        md = mat_md(third, "silver", table)
+        assert (md["days_loaded"].value, md["days_loaded_range"].value) == (1, DAY), table
     with duckdb.connect(str(data_dir / "test.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*), count(DISTINCT snapshot_id) FROM silver.orderbook_snapshot_fact").fetchone() == (len(records),) * 2
         per_instrument = con.execute(
