@@ -1,6 +1,6 @@
 """A small local HTTP server that plays Gamma, the CLOB and Limitless for the order-book logger.
 
-Every book it serves is a REAL recorded body from ``shared/fixtures/real`` with only identifiers swapped
+Every book it serves is a REAL recorded body from ``fixtures/real`` with only identifiers swapped
 (see ``README.md`` beside this file for exactly what is rewritten). Used by the streaming tests (in a
 thread) and by ``bench/logger.py`` (in a separate process, so its CPU is not the logger's).
 
