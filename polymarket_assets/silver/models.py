@@ -121,7 +121,7 @@ MARKET_DIM = Model(
         Col("updated_at", TS, "Last update at Gamma; orders states (newest wins).", ("markets.updated_at",)),
         Col("closed_time", TS, "When the market closed.", ("markets.closed_time",)),
         Col("active", "BOOLEAN", "Gamma active flag.", ("markets.active",)),
-        Col("closed", "BOOLEAN", "Gamma closed flag (see api_reference §6.9: not resolution).", ("markets.closed",)),
+        Col("closed", "BOOLEAN", "Gamma closed flag (see api_reference quirk 9 (§6): not resolution).", ("markets.closed",)),
         Col("archived", "BOOLEAN", "Gamma archived flag.", ("markets.archived",)),
         Col("accepting_orders", "BOOLEAN", "CLOB accepting orders.", ("markets.accepting_orders",)),
         Col("enable_order_book", "BOOLEAN", "Has a CLOB order book.", ("markets.enable_order_book",)),
