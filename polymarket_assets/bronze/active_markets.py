@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from polymarket_assets.bronze.partitions import day_bounds, iso_z, to_day
-from polymarket_assets.clients.parsing import ParseError, json_list, parse_timestamp, to_bool, to_id_str
+from polymarket_assets.clients import ParseError, json_list, parse_timestamp, to_bool, to_id_str
 
 LATE_CLOSE_SLACK = dt.timedelta(days=30)
 CONDITION_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")

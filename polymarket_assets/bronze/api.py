@@ -11,42 +11,30 @@ Bronze clients are usually *guarded*: pass ``on_bad_body`` and undecodable 2xx b
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Optional
 
-from polymarket_assets.bronze.guarded_endpoint import BadBodyHook, GuardedEndpoint
+from polymarket_assets.clients.guarded_endpoint import BadBodyHook
 from polymarket_assets.clients.clob import ClobClient
 from polymarket_assets.clients.data_api import DataApiClient
 from polymarket_assets.clients.gamma import GammaClient
-from polymarket_assets.clients.http import Endpoint, HttpTransport, TransportStats
+from polymarket_assets.clients.http import TransportStats
 
 
 class RunApi:
     def __init__(self, polymarket_api: Any, timeout: Optional[float] = None):
         self.resource = polymarket_api
-        base = polymarket_api.transport
-        if timeout is not None:
-            options = dataclasses.replace(base.options, read_timeout=timeout, connect_timeout=min(base.options.connect_timeout, timeout))
-            self.transport = HttpTransport(options, base.limiter, base.stats)
-        else:
-            self.transport = base
+        self.timeout = timeout
 
     @property
     def stats(self) -> TransportStats:
         """The shared counters (``.snapshot()``, ``.since(before)``) of every request this process made."""
-        return self.transport.stats
-
-    def endpoint(self, api: str, on_bad_body: BadBodyHook | None = None) -> Endpoint:
-        """The resource's endpoint of ``api`` on this run's transport; with ``on_bad_body``, a ``GuardedEndpoint``."""
-        shared = self.resource.endpoint(api)
-        endpoint = Endpoint(self.transport, shared.api, shared.base_url, shared.setting)
-        return endpoint if on_bad_body is None else GuardedEndpoint(endpoint, on_bad_body)
+        return self.resource.stats
 
     def gamma(self, on_bad_body: BadBodyHook | None = None) -> GammaClient:
-        return GammaClient(self.endpoint("gamma", on_bad_body))
+        return self.resource.clients(timeout=self.timeout, on_bad_body=on_bad_body).gamma
 
     def clob(self, on_bad_body: BadBodyHook | None = None) -> ClobClient:
-        return ClobClient(self.endpoint("clob", on_bad_body))
+        return self.resource.clients(timeout=self.timeout, on_bad_body=on_bad_body).clob
 
     def data(self, on_bad_body: BadBodyHook | None = None) -> DataApiClient:
-        return DataApiClient(self.endpoint("data", on_bad_body))
+        return self.resource.clients(timeout=self.timeout, on_bad_body=on_bad_body).data

@@ -31,14 +31,14 @@ import pyarrow as pa
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.guarded_endpoint import QuarantinedResponseError
+from polymarket_assets.clients.guarded_endpoint import QuarantinedResponseError
 from polymarket_assets.bronze.metadata import add_partition_metadata, materialization_metadata, rows_by_day_md
 from polymarket_assets.bronze.parquet_io import PartitionWriter, partition_exists, partition_stats
 from polymarket_assets.bronze.partitions import contiguous_chunks, day_of, partition_days, range_bounds, utc_now
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
 from polymarket_assets.clients.errors import MalformedResponseError
 from polymarket_assets.clients.pagination import Page
-from polymarket_assets.clients.parsing import ParseError, compact_json
+from polymarket_assets.clients import ParseError, compact_json
 
 MAX_WALK_RESTARTS = 2
 WRITE_BATCH_ROWS = 2_000

@@ -15,7 +15,7 @@ from polymarket_assets.bronze.mapping import tag_row
 from polymarket_assets.bronze.partitions import partition_days
 from polymarket_assets.bronze.schemas import GAMMA_CATEGORIES
 from polymarket_assets.bronze.upstream import iter_raw_objects, require_partitions
-from polymarket_assets.clients.parsing import ParseError, parse_gamma_event, parse_gamma_tag
+from polymarket_assets.clients import ParseError, parse_gamma_event, parse_gamma_tag
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
 ASSET = "gamma_categories"

@@ -13,7 +13,7 @@ from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, 
 from polymarket_assets.bronze.mapping import event_row
 from polymarket_assets.bronze.partitions import iso_z, range_bounds
 from polymarket_assets.bronze.schemas import GAMMA_EVENTS
-from polymarket_assets.clients.parsing import parse_gamma_event
+from polymarket_assets.clients import parse_gamma_event
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
 ASSET = "gamma_events"

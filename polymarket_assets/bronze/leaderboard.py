@@ -30,7 +30,7 @@ from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
 from polymarket_assets.bronze.schemas import LEADERBOARD
 from polymarket_assets.clients.data_api import DataApiClient
 from polymarket_assets.clients.errors import MalformedResponseError
-from polymarket_assets.clients.parsing import ParseError, compact_json, parse_leaderboard_row_v2
+from polymarket_assets.clients import ParseError, compact_json, parse_leaderboard_row_v2
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
 ASSET = "leaderboard"

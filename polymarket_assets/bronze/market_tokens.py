@@ -14,7 +14,7 @@ from polymarket_assets.bronze.markets import markets
 from polymarket_assets.bronze.partitions import partition_days
 from polymarket_assets.bronze.schemas import MARKET_TOKENS
 from polymarket_assets.bronze.upstream import iter_raw_objects, require_partitions
-from polymarket_assets.clients.parsing import gamma_market_tokens
+from polymarket_assets.clients import gamma_market_tokens
 from polymarket_assets.resources import LakeResource
 
 ASSET = "market_tokens"

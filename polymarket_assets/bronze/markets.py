@@ -13,7 +13,7 @@ from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, 
 from polymarket_assets.bronze.gamma_events import event_window_params
 from polymarket_assets.bronze.mapping import market_row
 from polymarket_assets.bronze.schemas import MARKETS
-from polymarket_assets.clients.parsing import parse_gamma_market
+from polymarket_assets.clients import parse_gamma_market
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
 ASSET = "markets"

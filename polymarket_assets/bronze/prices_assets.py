@@ -52,10 +52,10 @@ from polymarket_assets.bronze.partitions import contiguous_chunks, day_bounds, p
 from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
 from polymarket_assets.bronze.range_run import DiscoverySink, RangeReport, discover_markets, open_range, range_label, range_run_result, resume_hint_on_failure
 from polymarket_assets.bronze.schemas import PRICES
-from polymarket_assets.clients.clob import BATCH_HISTORY_MAX_TOKENS, ClobClient
+from polymarket_assets.clients.clob.client import BATCH_HISTORY_MAX_TOKENS, ClobClient
 from polymarket_assets.clients.errors import MalformedResponseError
 from polymarket_assets.clients.pagination import malformed
-from polymarket_assets.clients.parsing import compact_json
+from polymarket_assets.clients import compact_json
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
 ASSET = "prices"

@@ -35,7 +35,7 @@ from polymarket_assets.bronze.parquet_io import WrittenPartition, partition_exis
 from polymarket_assets.bronze.partitions import day_bounds, range_bounds
 from polymarket_assets.bronze.quarantine import Quarantine
 from polymarket_assets.clients.errors import MalformedResponseError
-from polymarket_assets.clients.parsing import compact_json
+from polymarket_assets.clients import compact_json
 
 # ------------------------------------------------------------------------------------------------
 # Starting

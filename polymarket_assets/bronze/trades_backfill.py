@@ -25,7 +25,7 @@ from polymarket_assets.bronze.schemas import TRADES
 from polymarket_assets.clients.data_api import DataApiClient
 from polymarket_assets.clients.errors import ApiHttpError, MalformedResponseError
 from polymarket_assets.clients.pagination import CursorGuard, Page, envelope_list, malformed, optional_cursor
-from polymarket_assets.clients.parsing import ParseError, compact_json, parse_trade_v2
+from polymarket_assets.clients import ParseError, compact_json, parse_trade_v2
 
 from polymarket_assets.bronze.trade_rows import TradeKeyer, trade_row
 

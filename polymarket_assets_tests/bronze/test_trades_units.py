@@ -18,7 +18,7 @@ from polymarket_assets.bronze.trade_rows import TradeKeyer, trade_row
 from polymarket_assets.bronze.trades_backfill import Chain, ChainScheduler, build_chains
 from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
-from polymarket_assets.clients.parsing import parse_trade_v2
+from polymarket_assets.clients import parse_trade_v2
 from polymarket_assets_tests.bronze.gamma_world import real
 from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld
 from polymarket_assets_tests.support.fake_api import FakeApi

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.clients import ClobClient, MalformedResponseError, PaginationError, parse_clob_book, parse_clob_market
-from polymarket_assets.clients.clob import split_window
+from polymarket_assets.clients import ClobClient, Endpoint, MalformedResponseError, PaginationError, parse_clob_book, parse_clob_market
+from polymarket_assets.clients.clob.client import split_window
 from polymarket_assets_tests.clients.conftest import Seen, real_bytes
 
 BOOK_TOKEN = "23360939988679364027624185518382759743328544433592111535569478055890815567848"
@@ -20,7 +20,7 @@ DAY = 86400
 
 @pytest.fixture
 def clob(transport) -> ClobClient:
-    return ClobClient.from_settings(transport, base_url="https://clob.polymarket.com")
+    return ClobClient(Endpoint(transport, ClobClient.API, "https://clob.polymarket.com", "POLYMARKET_CLOB_URL"))
 
 
 # --------------------------------------------------------------------------- recorded (vcrpy) tests
@@ -98,7 +98,7 @@ def test_prices_history_splits_windows_over_15_days(fake_http, transport):
 
 
 def test_prices_history_argument_rules(transport):
-    clob = ClobClient.from_settings(transport, base_url="http://127.0.0.1:9")
+    clob = ClobClient(Endpoint(transport, ClobClient.API, "http://127.0.0.1:9", "POLYMARKET_CLOB_URL"))
     with pytest.raises(ValueError, match="mutually exclusive"):
         clob.prices_history("1", start_ts=1, interval="1d")
     with pytest.raises(ValueError, match="needs start_ts"):
@@ -161,7 +161,7 @@ def test_markets_cursor_echo_detected(fake_http, transport):
 
 
 def test_merge_points_keeps_points_with_bad_timestamps() -> None:
-    from polymarket_assets.clients.clob import _merge_points
+    from polymarket_assets.clients.clob.client import _merge_points
 
     points = [{"t": 20, "p": 0.5}, {"t": "garbage", "p": 0.1}, {"t": 10, "p": 0.4}, {"t": None, "p": 0.2}, {"t": 20, "p": 0.6}]
     merged = _merge_points(points)

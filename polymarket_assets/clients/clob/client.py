@@ -1,6 +1,6 @@
 """CLOB REST client (``https://clob.polymarket.com``): books, price history, CLOB markets (api_reference §2).
 
-Quirks handled here (parsing of the bodies is in :mod:`polymarket_assets.clients.parsing`):
+Quirks handled here (parsing of the bodies is in :mod:`polymarket_assets.clients.clob.parsing`):
 
 * ``GET /book`` answers **404 for an unknown token and for a closed/resolved market alike** (§2.1, quirk 9):
   :meth:`ClobClient.book` returns ``None`` for both; callers who need to know which must look at the market.
@@ -22,7 +22,6 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from polymarket_assets import settings
 from polymarket_assets.clients.base import ApiClient
 from polymarket_assets.clients.pagination import (
     CursorGuard,
@@ -33,7 +32,7 @@ from polymarket_assets.clients.pagination import (
     malformed,
     optional_cursor,
 )
-from polymarket_assets.clients.parsing import epoch_seconds
+from polymarket_assets.clients.wire import epoch_seconds
 
 TimeLike = int | float | datetime | date
 
@@ -80,12 +79,11 @@ class ClobClient(ApiClient):
     """Pure (Dagster-free) CLOB client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
     API = "clob"
-    SETTING = settings.CLOB_URL
 
     # -- books -----------------------------------------------------------------------------------
     def book(self, token_id: str) -> dict[str, Any] | None:
         """``GET /book?token_id=`` → raw book dict, or ``None`` on 404 (unknown token **or** resolved market —
-        the API does not distinguish them, §2.1). Parse with :func:`~polymarket_assets.clients.parsing.parse_clob_book`."""
+        the API does not distinguish them, §2.1). Parse with :func:`~polymarket_assets.clients.clob.parsing.parse_clob_book`."""
         return self.endpoint.get_json("/book", {"token_id": str(token_id)}, expect=dict, none_on=(404,))
 
     def books(self, token_ids: Sequence[str], chunk_size: int = 100) -> list[dict[str, Any]]:
