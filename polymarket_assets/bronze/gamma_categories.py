@@ -11,7 +11,7 @@ from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwa
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, fetched_items, on_day_of, run_daily
 from polymarket_assets.bronze.gamma_events import gamma_events
-from polymarket_assets.bronze.mapping import tag_row
+from polymarket_assets.bronze.rows import tag_row
 from polymarket_assets.bronze.partitions import partition_days
 from polymarket_assets.bronze.schemas import GAMMA_CATEGORIES
 from polymarket_assets.bronze.upstream import iter_raw_objects, require_partitions

@@ -10,7 +10,7 @@ from polymarket_assets.bronze.api import RunApi
 from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, fetched_items, on_day_of, run_daily
-from polymarket_assets.bronze.mapping import event_row
+from polymarket_assets.bronze.rows import event_row
 from polymarket_assets.bronze.partitions import iso_z, range_bounds
 from polymarket_assets.bronze.schemas import GAMMA_EVENTS
 from polymarket_assets.clients import parse_gamma_event

@@ -22,7 +22,7 @@ from polymarket_assets.bronze.asset_defaults import POOL_LEADERBOARD, bronze_ass
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import MAX_WALK_RESTARTS, fetched_items
-from polymarket_assets.bronze.mapping import leaderboard_row
+from polymarket_assets.bronze.rows import leaderboard_row
 from polymarket_assets.bronze.metadata import add_partition_metadata, materialization_metadata, rows_by_day_md
 from polymarket_assets.bronze.parquet_io import PartitionWriter, partition_exists, partition_stats
 from polymarket_assets.bronze.partitions import day_bounds, partition_days, utc_now, utc_today

@@ -9,7 +9,7 @@ import dagster as dg
 from polymarket_assets.bronze.asset_defaults import bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, run_daily
-from polymarket_assets.bronze.mapping import token_row
+from polymarket_assets.bronze.rows import token_row
 from polymarket_assets.bronze.markets import markets
 from polymarket_assets.bronze.partitions import partition_days
 from polymarket_assets.bronze.schemas import MARKET_TOKENS

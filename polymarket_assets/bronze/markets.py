@@ -11,7 +11,7 @@ from polymarket_assets.bronze.asset_defaults import POOL_GAMMA, bronze_asset_kwa
 from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.daily_runner import DatasetSpec, DayRow, Fetched, QuarantineSink, fetched_items, on_day_of, run_daily
 from polymarket_assets.bronze.gamma_events import event_window_params
-from polymarket_assets.bronze.mapping import market_row
+from polymarket_assets.bronze.rows import market_row
 from polymarket_assets.bronze.schemas import MARKETS
 from polymarket_assets.clients import parse_gamma_market
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
@@ -22,7 +22,7 @@ MAX_DAYS_PER_WALK = 7
 
 
 def _rows(fetched: Fetched) -> list[DayRow]:
-    return on_day_of(market_row(parse_gamma_market(fetched.obj), fetched.obj, fetched.fetched_at), "start_date")
+    return on_day_of(market_row(parse_gamma_market(fetched.obj), fetched.fetched_at), "start_date")
 
 
 SPEC = DatasetSpec(

@@ -27,7 +27,7 @@ from polymarket_assets.clients.errors import ApiHttpError, MalformedResponseErro
 from polymarket_assets.clients.pagination import CursorGuard, Page, envelope_list, malformed, optional_cursor
 from polymarket_assets.clients import ParseError, compact_json, parse_trade_v2
 
-from polymarket_assets.bronze.trade_rows import TradeKeyer, trade_row
+from polymarket_assets.bronze.rows import TradeKeyer, trade_row
 
 ASSET = "trades"
 MAX_CONDITIONS_PER_CHAIN = 20

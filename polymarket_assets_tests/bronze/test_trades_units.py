@@ -14,7 +14,7 @@ import pytest
 from polymarket_assets.bronze.active_markets import ActiveMarket, discovery_queries, markets_active_in
 from polymarket_assets.bronze.checkpoint import RangeCheckpoint, checkpoint_path
 from polymarket_assets.bronze.prices_assets import finest_fidelity_minutes, price_windows, token_spans
-from polymarket_assets.bronze.trade_rows import TradeKeyer, trade_row
+from polymarket_assets.bronze.rows import TradeKeyer, trade_row
 from polymarket_assets.bronze.trades_backfill import Chain, ChainScheduler, build_chains
 from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
@@ -48,6 +48,14 @@ def test_trade_row_maps_the_real_v2_rows_to_the_trades_schema() -> None:
     assert row["market_slug"] == raw[0]["slug"] and row["trader_name"] == "mooseborzoi"
     assert json.loads(row["raw_json"]) == raw[0]
     assert "1788887014" in base and "0.620000" in base
+
+
+def test_trade_row_keeps_real_outcome_indexes_and_event_slugs() -> None:
+    raw = real("data_api", "v2_trades_data_array.json")[1]
+    _, row = trade_row(parse_trade_v2({**raw, "outcome_index": 1, "event_slug": "nfl"}), NOW)
+    assert (row["outcome_index"], row["event_slug"]) == (1, "nfl")
+    _, row = trade_row(parse_trade_v2({**raw, "price": "0.1234567", "size": "3"}), NOW)
+    assert (row["price"], row["usdc_size"]) == (Decimal("0.123457"), Decimal("0.370371"))  # p x s of the stored values
 
 
 def test_trade_row_refuses_rows_missing_required_fields() -> None:
