@@ -131,6 +131,22 @@ def test_batch_prices_history_chunks_of_20(fake_http, transport):
     assert result[tokens[19]] == []  # the server returned nothing for it
 
 
+def test_one_batch_window_returns_the_points_as_sent(fake_http, transport):
+    points = [{"t": 300, "p": 0.5}, {"t": 100, "p": "bad"}, {"t": 300, "p": 0.6}]
+    fake_http.route("POST", "/batch-prices-history", lambda s: (200, {"history": {s.body["markets"][0]: points}}))
+    clob = ClobClient(fake_http.endpoint(transport, "clob"))
+    assert clob.batch_prices_history_window(["7", "8"], start_ts=0, end_ts=DAY, fidelity=1) == {"7": points}  # not merged/sorted
+    (seen,) = fake_http.requests_to("/batch-prices-history")
+    assert seen.body == {"markets": ["7", "8"], "start_ts": 0, "end_ts": DAY, "fidelity": 1}
+    with pytest.raises(ValueError, match="20 tokens and ≤ 15 days"):
+        clob.batch_prices_history_window([str(i) for i in range(21)], start_ts=0, end_ts=DAY)
+    with pytest.raises(ValueError, match="15 days"):
+        clob.batch_prices_history_window(["7"], start_ts=0, end_ts=16 * DAY)
+    fake_http.route("POST", "/batch-prices-history", lambda s: (200, {"history": {"7": {"t": 1}}}))
+    with pytest.raises(MalformedResponseError, match="is not an array"):
+        clob.batch_prices_history_window(["7"], start_ts=0, end_ts=DAY)
+
+
 def test_books_chunks_and_rejects_bad_elements(fake_http, transport):
     fake_http.route("POST", "/books", lambda s: (200, [{"asset_id": t["token_id"], "bids": [], "asks": []} for t in s.body]))
     clob = ClobClient(fake_http.endpoint(transport, "clob"))

@@ -157,19 +157,33 @@ class ClobClient(ApiClient):
         merged: dict[str, list[dict[str, Any]]] = {token: [] for token in ids}
         for chunk in chunked(ids, BATCH_HISTORY_MAX_TOKENS):
             for window_start, window_end in split_window(start, end):
-                body: dict[str, Any] = {"markets": chunk, "start_ts": window_start, "end_ts": window_end}
-                if fidelity is not None:
-                    body["fidelity"] = int(fidelity)
-                response = self.endpoint.raw("POST", "/batch-prices-history", json_body=body)
-                value = self.endpoint.decode(response, expect=dict)
-                history = value.get("history")
-                if not isinstance(history, dict):
-                    raise malformed(self.endpoint, response, "expected {'history': {token_id: [...]}}")
+                history = self.batch_prices_history_window(chunk, start_ts=window_start, end_ts=window_end, fidelity=fidelity)
                 for token, points in history.items():
-                    if not isinstance(points, list):
-                        raise malformed(self.endpoint, response, f"history[{token!r}] is not an array")
-                    merged.setdefault(str(token), []).extend(points)
+                    merged.setdefault(token, []).extend(points)
         return {token: _merge_points(points) for token, points in merged.items()}
+
+    def batch_prices_history_window(
+        self, token_ids: Sequence[str], *, start_ts: int, end_ts: int, fidelity: int | None = None
+    ) -> dict[str, list[Any]]:
+        """One ``POST /batch-prices-history`` (≤ 20 tokens, a window of ≤ 15 days) → ``{token_id: [points]}``.
+
+        The points are returned as sent, not merged nor sorted, so a caller can validate each one (and set a
+        malformed one aside) without losing the rest of the response; the envelope is checked here.
+        """
+        if len(token_ids) > BATCH_HISTORY_MAX_TOKENS or end_ts - start_ts > MAX_HISTORY_WINDOW_SECONDS:
+            raise ValueError(f"one batch request takes ≤ {BATCH_HISTORY_MAX_TOKENS} tokens and ≤ 15 days")
+        body: dict[str, Any] = {"markets": list(token_ids), "start_ts": start_ts, "end_ts": end_ts}
+        if fidelity is not None:
+            body["fidelity"] = int(fidelity)
+        response = self.endpoint.raw("POST", "/batch-prices-history", json_body=body)
+        value = self.endpoint.decode(response, expect=dict)
+        history = value.get("history")
+        if not isinstance(history, dict):
+            raise malformed(self.endpoint, response, "expected {'history': {token_id: [...]}}")
+        for token, points in history.items():
+            if not isinstance(points, list):
+                raise malformed(self.endpoint, response, f"history[{token!r}] is not an array")
+        return {str(token): points for token, points in history.items()}
 
     # -- markets ---------------------------------------------------------------------------------
     def iter_market_pages(self, cursor: str = FIRST_CURSOR) -> Iterator[Page]:
