@@ -11,11 +11,11 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.bronze.active_markets import ActiveMarket, discovery_queries, markets_active_in
-from polymarket_assets.bronze.checkpoint import RangeCheckpoint, checkpoint_path
-from polymarket_assets.bronze.prices_assets import finest_fidelity_minutes, price_windows, token_spans
+from polymarket_assets.bronze.engine.active_markets import ActiveMarket, discovery_queries, markets_active_in
+from polymarket_assets.bronze.engine.checkpoint import RangeCheckpoint, checkpoint_path
+from polymarket_assets.bronze.datasets.prices import finest_fidelity_minutes, price_windows, token_spans
 from polymarket_assets.bronze.rows import TradeKeyer, trade_row
-from polymarket_assets.bronze.trades_backfill import Chain, ChainScheduler, build_chains
+from polymarket_assets.bronze.datasets.trade_chains import Chain, ChainScheduler, build_chains
 from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
 from polymarket_assets.clients import parse_trade_v2
@@ -218,9 +218,9 @@ TIERED = ((dt.timedelta(days=7), 1), (dt.timedelta(days=60), 5), (dt.timedelta(d
 @pytest.fixture
 def tiered_retention(monkeypatch: pytest.MonkeyPatch) -> None:
     """A tiered table (the Data API v2's, §3.2) exercises the lookup; the CLOB's own table is one tier."""
-    from polymarket_assets.bronze import prices_assets
+    from polymarket_assets.bronze.datasets import prices as prices_dataset
 
-    monkeypatch.setattr(prices_assets, "RETENTION", TIERED)
+    monkeypatch.setattr(prices_dataset, "RETENTION", TIERED)
 
 
 def test_finest_fidelity_follows_the_retention_table(tiered_retention: None) -> None:
