@@ -46,6 +46,7 @@ __all__ = [
     "int_field",
     "bool_field",
     "id_field",
+    "required_id_field",
 ]
 
 UTC = timezone.utc
@@ -372,12 +373,17 @@ def bool_field(obj: Mapping[str, Any], key: str) -> bool | None:
         raise ParseError(str(exc), obj) from exc
 
 
-def id_field(obj: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
+def id_field(obj: Mapping[str, Any], key: str) -> str | None:
     try:
-        value = to_id_str(obj.get(key), field=key)
+        return to_id_str(obj.get(key), field=key)
     except ParseError as exc:
         raise ParseError(str(exc), obj) from exc
-    if required and value is None:
+
+
+def required_id_field(obj: Mapping[str, Any], key: str) -> str:
+    """An identifier the object cannot be used without (its key): missing → ``ParseError``."""
+    value = id_field(obj, key)
+    if value is None:
         raise ParseError(f"required identifier {key!r} is missing", obj)
     return value
 

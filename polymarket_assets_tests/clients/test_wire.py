@@ -19,13 +19,13 @@ def test_field_helpers_attach_the_whole_object_to_the_error():
         lambda: wire.ts_field(obj, "closedTime"),
         lambda: wire.bool_field(obj, "active"),
         lambda: wire.int_field(obj, "n"),
-        lambda: wire.id_field(obj, "missing", required=True),
+        lambda: wire.required_id_field(obj, "missing"),
     ):
         with pytest.raises(wire.ParseError) as info:
             read()
         assert info.value.obj is obj  # the caller quarantines the object, not the value
     assert str(pytest.raises(wire.ParseError, wire.ts_field, obj, "closedTime").value).startswith("closedTime:")
-    assert wire.id_field(obj, "id", required=True) == "12" and wire.id_field({"id": 12}, "id") == "12"
+    assert wire.required_id_field(obj, "id") == "12" and wire.id_field({"id": 12}, "id") == "12"
     with pytest.raises(wire.ParseError, match="identifiers"):
         wire.id_field({"id": 1e20}, "id")  # a float may already have lost digits
 

@@ -186,7 +186,3 @@ class DayBook:
                 state.writer.abort()
                 state.writer = None
             state.buffer = []
-
-    @property
-    def committed(self) -> set[dt.date]:
-        return {d for d, s in self.days.items() if s.written is not None}

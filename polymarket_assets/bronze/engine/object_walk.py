@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,6 @@ class Fetched:
     fetched_at: dt.datetime
     kind: str = "object"
     day: dt.date | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 DayRow = tuple["dt.date | None", dict[str, Any]]

@@ -19,6 +19,7 @@ from polymarket_assets.clients.wire import (
     id_field,
     int_field,
     require_mapping,
+    required_id_field,
     text_or_none,
     to_id_str,
     ts_field,
@@ -92,7 +93,7 @@ def parse_clob_market(obj: Any) -> ClobMarket:
         raise ParseError("CLOB market: tokens must be an array", obj)
     tags = market.get("tags") or []
     return {
-        "condition_id": id_field(market, "condition_id", required=True),
+        "condition_id": required_id_field(market, "condition_id"),
         "question_id": id_field(market, "question_id"),
         "question": text_or_none(market.get("question")),
         "description": text_or_none(market.get("description")),
@@ -131,7 +132,7 @@ def clob_market_tokens(obj: Any) -> list[ClobMarketToken]:
         token = require_mapping(token, "CLOB market token")
         rows.append(
             {
-                "token_id": id_field(token, "token_id", required=True),
+                "token_id": required_id_field(token, "token_id"),
                 "condition_id": condition_id,
                 "outcome": text_or_none(token.get("outcome")),
                 "outcome_index": index,
@@ -176,7 +177,7 @@ def parse_clob_book(obj: Any) -> BookSnapshot:
         "venue": "polymarket",
         "market_id": condition_id,
         "condition_id": condition_id,
-        "asset_id": id_field(book, "asset_id", required=True),
+        "asset_id": required_id_field(book, "asset_id"),
         "exchange_ts": ts_field(book, "timestamp"),
         **levels,
         "tick_size": decimal_field(book, "tick_size"),

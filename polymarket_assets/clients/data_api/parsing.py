@@ -18,6 +18,7 @@ from polymarket_assets.clients.wire import (
     id_field,
     int_field,
     require_mapping,
+    required_id_field,
     text_or_none,
     ts_field,
 )
@@ -77,7 +78,7 @@ def parse_trade_v2(obj: Any) -> TradeV2:
         "transaction_hash": text_or_none(trade.get("transaction_hash")),
         "proxy_wallet": text_or_none(trade.get("proxy_wallet")),
         "side": text_or_none(trade.get("side")),
-        "token_id": id_field(trade, "token_id", required=True),
+        "token_id": required_id_field(trade, "token_id"),
         "condition_id": id_field(trade, "condition_id"),
         "size": decimal_field(trade, "size"),
         "price": decimal_field(trade, "price"),
@@ -99,7 +100,7 @@ def parse_leaderboard_row_v2(obj: Any) -> LeaderboardRowV2:
     row = require_mapping(obj, "v2 leaderboard row")
     return {
         "rank": int_field(row, "rank"),
-        "user_id": id_field(row, "user_id", required=True),
+        "user_id": required_id_field(row, "user_id"),
         "user_name": text_or_none(row.get("user_name")),
         "pnl": decimal_field(row, "pnl"),
         "volume": decimal_field(row, "volume"),

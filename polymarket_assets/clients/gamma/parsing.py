@@ -23,6 +23,7 @@ from polymarket_assets.clients.wire import (
     json_list,
     json_or_none,
     require_mapping,
+    required_id_field,
     text_or_none,
     to_decimal,
     to_id_str,
@@ -103,7 +104,7 @@ def parse_gamma_market(obj: Any) -> GammaMarket:
     events = market.get("events") if isinstance(market.get("events"), list) else []
     fee_schedule = market.get("feeSchedule")
     return {
-        "market_id": id_field(market, "id", required=True),
+        "market_id": required_id_field(market, "id"),
         "condition_id": id_field(market, "conditionId"),
         "question_id": id_field(market, "questionID"),
         "slug": text_or_none(market.get("slug")),
@@ -207,7 +208,7 @@ def parse_gamma_event(obj: Any) -> GammaEvent:
 
     tags, markets, series = _objects("tags"), _objects("markets"), _objects("series")
     return {
-        "event_id": id_field(event, "id", required=True),
+        "event_id": required_id_field(event, "id"),
         "slug": text_or_none(event.get("slug")),
         "ticker": text_or_none(event.get("ticker")),
         "title": text_or_none(event.get("title")),
@@ -247,7 +248,7 @@ def parse_gamma_tag(obj: Any) -> GammaTag:
     the Postgres text form (``"2024-03-07 20:44:01.258+00"``)."""
     tag = require_mapping(obj, "Gamma tag")
     return {
-        "tag_id": id_field(tag, "id", required=True),
+        "tag_id": required_id_field(tag, "id"),
         "label": text_or_none(tag.get("label")),
         "slug": text_or_none(tag.get("slug")),
         "force_show": bool_field(tag, "forceShow"),
