@@ -3,8 +3,8 @@
 The op asks ``polymarket_api.clients(...)`` for hot-path clients for the book requests (short timeouts, **no
 transport retries** — the poller's per-instrument backoff and per-venue cooldown replace them — but the same
 shared rate limiter, counters and User-Agent as every other API call); discovery (the slow path) uses the
-resource's regular clients, with transport retries, each source in its own thread — its first pass too: polling starts at once and never waits
-for a slow or failing venue's discovery. It builds the venue discoverers and book fetchers, then runs
+resource's regular clients, with transport retries, each source in its own thread — its first pass too:
+polling starts at once and never waits for a slow or failing venue's discovery. It builds the venue discoverers and book fetchers, then runs
 :class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes`` (counted from the
 start of the run; the logger's heartbeat file is written at once and every 10 s).
 
