@@ -37,11 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from polymarket_assets.clients.clob import ClobClient  # noqa: E402
-from polymarket_assets.clients.gamma import GammaClient  # noqa: E402
-from polymarket_assets.clients.http import HttpOptions, HttpTransport, TransportStats  # noqa: E402
-from polymarket_assets.clients.limitless import LimitlessClient  # noqa: E402
-from polymarket_assets.resources import RateLimiterResource  # noqa: E402
+from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource  # noqa: E402
 from polymarket_assets.streaming.job import OrderbookLoggerConfig, build_logger  # noqa: E402
 
 
@@ -69,14 +65,13 @@ def main() -> int:
     )
     try:
         url = json.loads(server.stdout.readline())["url"]  # type: ignore[union-attr]
-        limiter = RateLimiterResource(db_path=str(data_dir / "ratelimit.sqlite")).get_limiter()
-        transport = HttpTransport(
-            HttpOptions(user_agent="polymarket-assets-bench", connect_timeout=5, read_timeout=5, max_retries=0, limiter_timeout=1.0),
-            limiter, TransportStats(),
+        api = PolymarketApiResource(
+            rate_limiter=RateLimiterResource(db_path=str(data_dir / "ratelimit.sqlite")),
+            gamma_url=url, clob_url=url, limitless_url=url, user_agent="polymarket-assets-bench", connect_timeout=5,
         )
-        gamma = GammaClient.from_settings(transport, url)
-        clob = ClobClient.from_settings(transport, url)
-        limitless = LimitlessClient.from_settings(transport, url)
+        # every client on the logger's hot-path options (as before: 5 s timeout, no retries, 1 s limiter wait)
+        clients = api.clients(timeout=5, retries=0, limiter_timeout=1.0)
+        gamma, clob, limitless = clients.gamma, clients.clob, clients.limitless
         cfg = OrderbookLoggerConfig(
             duration_minutes=args.duration / 60, cadence_seconds=args.cadence, polymarket_top_n=args.general_markets,
             limitless_underlyings=[], progress_interval_seconds=30,

@@ -103,10 +103,10 @@ def generate(root: Path, rows: int, days: int, markets: int = 4000, wallets: int
                 transaction_hash, condition_id,
                 CASE WHEN oi = 0 THEN token_yes ELSE token_no END AS token_id,
                 proxy_wallet, side, price, size,
-                NULL::DECIMAL(38, 6) AS usdc_size, ts,
+                CAST(price * size AS DECIMAL(38, 6)) AS usdc_size, ts,
                 CASE WHEN oi = 0 THEN 'Yes' ELSE 'No' END AS outcome,
-                999::SMALLINT AS outcome_index,
-                slug AS market_slug, '' AS event_slug, question AS title,
+                NULL::SMALLINT AS outcome_index,  -- the wire's 999 / '' sentinels, as bronze stores them (raw_json keeps them)
+                slug AS market_slug, NULL::VARCHAR AS event_slug, question AS title,
                 'trader' || w AS trader_name, 'Synthetic-Pseudonym-' || (w % 997) AS trader_pseudonym,
                 to_json(struct_pack(
                     proxy_wallet := proxy_wallet, side := side,

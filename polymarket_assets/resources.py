@@ -3,13 +3,14 @@
 Resource keys used throughout the code location:
 
 * ``rate_limiter`` — :class:`RateLimiterResource` (budgets configurable from run config YAML)
-* ``polymarket_api`` — :class:`PolymarketApiResource` (base URLs, timeouts, retries; builds the clients)
+* ``polymarket_api`` — :class:`PolymarketApiResource` (base URLs, timeouts, retries; ``.clients()`` builds them)
 * ``lake`` — :class:`LakeResource` (where bronze/stream/state/quarantine live)
 * ``duckdb`` — ``dagster_duckdb.DuckDBResource`` (silver; writes serialised by the ``duckdb`` pool)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Optional
@@ -18,7 +19,9 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from polymarket_assets import settings
-from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport, TransportStats
+from polymarket_assets.clients.api_clients import ApiClients
+from polymarket_assets.clients.guarded_endpoint import BadBodyHook
+from polymarket_assets.clients.http import HttpOptions, HttpTransport, NoRateLimit, TransportStats
 
 
 class RateLimiterResource(dg.ConfigurableResource):
@@ -60,7 +63,7 @@ class RateLimiterResource(dg.ConfigurableResource):
 
 
 class PolymarketApiResource(dg.ConfigurableResource):
-    """Builds the pure API clients over one transport that shares the rate limiter and counters.
+    """Builds the pure API clients (:meth:`clients`) over transports that share the rate limiter and counters.
 
     A base URL left empty here comes from its environment variable, then the public default.
     """
@@ -78,10 +81,12 @@ class PolymarketApiResource(dg.ConfigurableResource):
     limiter_timeout: float = Field(default=900.0, description="Longest wait for a rate-limit permit (seconds).")
 
     _transport: Optional[HttpTransport] = PrivateAttr(default=None)
+    _variants: dict[tuple[Any, ...], HttpTransport] = PrivateAttr(default_factory=dict)
     _pid: Optional[int] = PrivateAttr(default=None)
 
     @property
     def transport(self) -> HttpTransport:
+        """This process's transport with the resource's own options (shared limiter, shared counters)."""
         if self._transport is None or self._pid != os.getpid():
             options = HttpOptions(
                 user_agent=settings.user_agent(self.user_agent),
@@ -92,14 +97,59 @@ class PolymarketApiResource(dg.ConfigurableResource):
                 limiter_timeout=self.limiter_timeout,
             )
             self._transport = HttpTransport(options, self.rate_limiter.get_limiter(), TransportStats())
+            self._variants = {}
             self._pid = os.getpid()
         return self._transport
 
     @property
     def stats(self) -> TransportStats:
+        """The counters every client of this resource adds to, whatever its options."""
         return self.transport.stats
 
-    def endpoint(self, api: str) -> Endpoint:
+    def clients(
+        self,
+        *,
+        timeout: Optional[float] = None,
+        retries: Optional[int] = None,
+        limiter_timeout: Optional[float] = None,
+        rate_limited: bool = True,
+        on_bad_body: Optional[BadBodyHook] = None,
+    ) -> ApiClients:
+        """The typed clients (``.gamma``, ``.clob``, ``.data``, ``.limitless``) — the one way to build them.
+
+        Every variant counts into :attr:`stats` and, unless ``rate_limited=False``, takes its permits from the
+        shared rate limiter. ``timeout``: read timeout of each request (the connect timeout is capped by it),
+        e.g. a bronze run's config ``timeout``; ``retries``: transport retries instead of ``max_retries``
+        (``0`` for the order-book logger's hot path, whose poller backs off by itself); ``limiter_timeout``:
+        longest wait for a permit. ``on_bad_body(body, reason, url)`` guards every endpoint: a 2xx body that
+        is not JSON goes to it (bronze quarantines it) and the request is sent again.
+        """
+        return ApiClients(
+            self._transport_for(timeout, retries, limiter_timeout, rate_limited), self._base_url, on_bad_body=on_bad_body
+        )
+
+    def _transport_for(
+        self, timeout: Optional[float], retries: Optional[int], limiter_timeout: Optional[float], rate_limited: bool
+    ) -> HttpTransport:
+        base = self.transport
+        key = (timeout, retries, limiter_timeout, rate_limited)
+        if key == (None, None, None, True):
+            return base
+        variant = self._variants.get(key)
+        if variant is None:
+            options = base.options
+            if timeout is not None:
+                options = dataclasses.replace(options, read_timeout=timeout, connect_timeout=min(options.connect_timeout, timeout))
+            if retries is not None:
+                options = dataclasses.replace(options, max_retries=retries)
+            if limiter_timeout is not None:
+                options = dataclasses.replace(options, limiter_timeout=limiter_timeout)
+            limiter = base.limiter if rate_limited else NoRateLimit()
+            variant = self._variants.setdefault(key, HttpTransport(options, limiter, base.stats))
+        return variant
+
+    def _base_url(self, api: str) -> tuple[str, str]:
+        """``(base URL, where it came from)`` of one API family; the origin is named in every error message."""
         field, setting = {
             "gamma": ("gamma_url", settings.GAMMA_URL),
             "clob": ("clob_url", settings.CLOB_URL),
@@ -115,27 +165,7 @@ class PolymarketApiResource(dg.ConfigurableResource):
             origin = f"environment variable {setting.env}"
         else:
             origin = f"the default (set {setting.env} to change it)"
-        return Endpoint(self.transport, api, base_url, origin)
-
-    def gamma(self) -> Any:
-        from polymarket_assets.clients.gamma import GammaClient
-
-        return GammaClient(self.endpoint("gamma"))
-
-    def clob(self) -> Any:
-        from polymarket_assets.clients.clob import ClobClient
-
-        return ClobClient(self.endpoint("clob"))
-
-    def data(self) -> Any:
-        from polymarket_assets.clients.data_api import DataApiClient
-
-        return DataApiClient(self.endpoint("data"))
-
-    def limitless(self) -> Any:
-        from polymarket_assets.clients.limitless import LimitlessClient
-
-        return LimitlessClient(self.endpoint("limitless"))
+        return base_url, origin
 
 
 class LakeResource(dg.ConfigurableResource):

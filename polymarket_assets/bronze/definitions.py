@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from polymarket_assets.bronze import gamma_categories, gamma_events, leaderboard, market_tokens, markets, prices_assets, trades_assets
+from polymarket_assets.bronze import gamma_categories, gamma_events, leaderboard, market_tokens, markets, prices, trades
 from polymarket_assets.bronze.schedules import bronze_daily_job, bronze_daily_schedule
 
-ASSET_MODULES = [gamma_events, gamma_categories, markets, market_tokens, trades_assets, prices_assets, leaderboard]
+ASSET_MODULES = [gamma_events, gamma_categories, markets, market_tokens, trades, prices, leaderboard]
 
 bronze_assets = dg.load_assets_from_modules(ASSET_MODULES)
 

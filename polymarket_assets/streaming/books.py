@@ -13,7 +13,7 @@ A record (one per polled book) holds::
     hash          Polymarket book hash (null elsewhere)
     fetch_ms      request round-trip in milliseconds
 
-Parsing is ``clients.parsing`` (``parse_clob_book`` / ``parse_limitless_book`` / ``normalize_book``):
+Parsing is the clients' (``clob.parse_clob_book`` / ``limitless.parse_limitless_book`` / ``orderbook.normalize_book``):
 levels sorted best first whatever order the venue sends, size-0 levels dropped, Limitless sizes divided
 by 10**6 (raw 6-decimal units -> shares). Prices and sizes are written as exact decimal *strings*
 (Limitless JSON numbers go through ``repr``, so 0.012 stays ``"0.012"``).
@@ -24,12 +24,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from polymarket_assets.clients.parsing import (
-    ParseError,
-    normalize_book,
-    parse_clob_book,
-    parse_limitless_book,
-)
+from polymarket_assets.clients.clob.parsing import parse_clob_book
+from polymarket_assets.clients.limitless.parsing import parse_limitless_book
+from polymarket_assets.clients.orderbook import normalize_book
+from polymarket_assets.clients.wire import ParseError
 from polymarket_assets.streaming.clock import iso_ms
 
 BookParseError = ParseError
@@ -40,7 +38,7 @@ def _text(value: Decimal | None) -> str | None:
 
 
 def levels_record(book: dict[str, Any]) -> dict[str, Any]:
-    """A normalized book (``clients.parsing.normalize_book`` shape: Decimals, best first) -> JSON-ready
+    """A normalized book (``clients.orderbook.normalize_book`` shape: Decimals, best first) -> JSON-ready
     strings: ``best_bid/best_ask/mid/spread`` and ``bids/asks`` as ``[{"price", "size"}]``."""
     return {
         "best_bid": _text(book["best_bid"]),
@@ -53,7 +51,7 @@ def levels_record(book: dict[str, Any]) -> dict[str, Any]:
 
 
 def normalize_levels(bids: Any, asks: Any, *, size_decimals: int | None = None) -> dict[str, Any]:
-    """Sort both sides best first and derive top of book (``clients.parsing.normalize_book``), as strings."""
+    """Sort both sides best first and derive top of book (``clients.orderbook.normalize_book``), as strings."""
     return levels_record(normalize_book(bids, asks, size_decimals=size_decimals))
 
 
@@ -107,6 +105,6 @@ def polymarket_book(obj: Any) -> tuple[dict[str, Any], float | None, str | None,
 def limitless_book(obj: Any, slug: str = "") -> tuple[dict[str, Any], float | None]:
     """A Limitless ``/markets/{slug}/orderbook`` body (or WS ``orderbookUpdate`` payload) -> (levels, exchange ts s).
 
-    Sizes are rescaled from raw 6-decimal units to shares by ``clients.parsing.parse_limitless_book``."""
+    Sizes are rescaled from raw 6-decimal units to shares by ``clients.limitless.parse_limitless_book``."""
     book = parse_limitless_book(obj, slug)
     return levels_record(book), _epoch(book["exchange_ts"])

@@ -1,10 +1,10 @@
 """``orderbook_logger_job``: one long but bounded run of the order-book logger.
 
-The op builds a hot-path HTTP transport for the book requests (short timeouts, **no transport retries** — the
-poller's per-instrument backoff and per-venue cooldown replace them — but the same shared rate limiter and
-User-Agent as every other API call); discovery (the slow path) uses the resource's regular clients, with
-transport retries, each source in its own thread — its first pass too: polling starts at once and never waits
-for a slow or failing venue's discovery. It builds the venue discoverers and book fetchers, then runs
+The op asks ``polymarket_api.clients(...)`` for hot-path clients for the book requests (short timeouts, **no
+transport retries** — the poller's per-instrument backoff and per-venue cooldown replace them — but the same
+shared rate limiter, counters and User-Agent as every other API call); discovery (the slow path) uses the
+resource's regular clients, with transport retries, each source in its own thread — its first pass too:
+polling starts at once and never waits for a slow or failing venue's discovery. It builds the venue discoverers and book fetchers, then runs
 :class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes`` (counted from the
 start of the run; the logger's heartbeat file is written at once and every 10 s).
 
@@ -20,8 +20,6 @@ from typing import Any, Callable, Optional
 import dagster as dg
 from pydantic import Field
 
-from polymarket_assets import settings
-from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport, NoRateLimit, TransportStats
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock
 from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, VENUE_POLYMARKET
@@ -84,38 +82,6 @@ class OrderbookLoggerConfig(dg.Config):
     flush_interval_seconds: float = Field(default=1.0, description="The writer flushes at least this often.")
     progress_interval_seconds: float = Field(default=30.0, description="Progress log line (rates per venue, errors, backoffs) every this many seconds.")
     shutdown_grace_seconds: float = Field(default=2.0, description="On stop, in-flight requests get this long to land.")
-
-
-def hot_transport(api: PolymarketApiResource, cfg: OrderbookLoggerConfig, log: logging.Logger) -> HttpTransport:
-    limiter: Any = NoRateLimit()
-    if cfg.use_rate_limiter:
-        try:
-            limiter = api.rate_limiter.get_limiter()
-        except ImportError as exc:  # limiter module not installed in this build
-            log.warning("shared rate limiter unavailable (%s); polling without it", exc)
-    options = HttpOptions(
-        user_agent=settings.user_agent(api.user_agent),
-        connect_timeout=min(api.connect_timeout, cfg.request_timeout_seconds),
-        read_timeout=cfg.request_timeout_seconds,
-        max_retries=0,
-        limiter_timeout=max(cfg.cadence_seconds, 1.0),
-    )
-    return HttpTransport(options, limiter, TransportStats())
-
-
-def clients_for(api: PolymarketApiResource, transport: HttpTransport) -> tuple[Any, Any, Any]:
-    from polymarket_assets.clients.clob import ClobClient
-    from polymarket_assets.clients.gamma import GammaClient
-    from polymarket_assets.clients.limitless import LimitlessClient
-
-    def ep(name: str, setting: settings.Setting, override: Optional[str]) -> Endpoint:
-        return Endpoint(transport, name, settings.resolve_base_url(setting, override), setting.env)
-
-    return (
-        GammaClient(ep("gamma", settings.GAMMA_URL, api.gamma_url)),
-        ClobClient(ep("clob", settings.CLOB_URL, api.clob_url)),
-        LimitlessClient(ep("limitless", settings.LIMITLESS_URL, api.limitless_url)),
-    )
 
 
 def build_logger(
@@ -260,7 +226,14 @@ def orderbook_logger_op(
 ):
     log = context.log
     # slow path (discovery): the resource's clients, with transport retries; hot path (books): no retries
-    transport = hot_transport(polymarket_api, config, logging.getLogger(__name__))
+    discovery = polymarket_api.clients()
+    hot = polymarket_api.clients(
+        timeout=config.request_timeout_seconds,
+        retries=0,
+        limiter_timeout=max(config.cadence_seconds, 1.0),
+        rate_limited=config.use_rate_limiter,
+    )
+    before = hot.stats.snapshot()
 
     def publish_progress(report: dict[str, Any]) -> None:
         """Live progress on the run itself (run tags show in the UI's run list and run page while it runs)."""
@@ -270,13 +243,12 @@ def orderbook_logger_op(
         }
         context.instance.add_run_tags(context.run_id, tags)
 
-    _, hot_clob, hot_limitless = clients_for(polymarket_api, transport)
     logger = build_logger(
         config,
-        gamma=polymarket_api.gamma(),
-        clob=hot_clob,
-        limitless=polymarket_api.limitless(),
-        limitless_books=hot_limitless,
+        gamma=discovery.gamma,
+        clob=hot.clob,
+        limitless=discovery.limitless,
+        limitless_books=hot.limitless,
         stream_dir=lake.stream,
         state_dir=lake.state,
         clock=CLOCK_FACTORY(),
@@ -299,7 +271,7 @@ def orderbook_logger_op(
     except BaseException:
         logger.stop(reason="failed")
         raise
-    summary["transport"] = transport.stats.snapshot()
+    summary["transport"] = hot.stats.since(before)  # every request of the run (shared counters: discovery too)
     yield dg.Output(None, metadata=_metadata(summary))
 
 

@@ -36,12 +36,13 @@ def materialize_range(base_url: str, data_dir: str, first: str, last: str, days_
     warnings.simplefilter("ignore")
     import dagster as dg
 
-    from polymarket_assets.bronze import markets as markets_module
+    from polymarket_assets.bronze.datasets import markets as markets_dataset
+    from polymarket_assets.bronze.markets import markets
     from polymarket_assets_tests.bronze.conftest import make_resources
 
-    markets_module.SPEC = dataclasses.replace(markets_module.SPEC, max_days_per_walk=days_per_walk)
+    markets_dataset.SPEC = dataclasses.replace(markets_dataset.SPEC, max_days_per_walk=days_per_walk)
     dg.materialize(
-        [markets_module.markets],
+        [markets],
         resources=make_resources(Path(data_dir), base_url),
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )

@@ -12,10 +12,10 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from polymarket_assets.bronze import prices_assets
-from polymarket_assets.bronze.checkpoint import checkpoint_path
+from polymarket_assets.bronze.datasets import prices as prices_dataset
+from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, read_partition
-from polymarket_assets.bronze.prices_assets import prices
+from polymarket_assets.bronze.prices import prices
 from polymarket_assets.bronze.schemas import PRICES
 from polymarket_assets_tests.bronze.conftest import make_resources
 from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld, asset_config, materialization_by_partition, midnight, range_tags, table_content
@@ -37,7 +37,7 @@ def api(world: TradesWorld) -> Iterator[FakeApi]:
 
 
 def at_now(monkeypatch: pytest.MonkeyPatch, now: dt.datetime) -> None:
-    monkeypatch.setattr(prices_assets, "utc_now", lambda: now)
+    monkeypatch.setattr(prices_dataset, "utc_now", lambda: now)
 
 
 def run(tmp_path: Path, api: FakeApi, *, partition: str | None = None, first: dt.date | None = None, last: dt.date | None = None, raise_on_error: bool = True, **config: Any) -> dg.ExecuteInProcessResult:
@@ -93,7 +93,7 @@ TIERED_RETENTION = ((dt.timedelta(days=7), 1), (dt.timedelta(days=60), 5), (dt.t
 def test_clob_retention_is_one_minute_at_every_age() -> None:
     now = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
     for age_days in (1, 8, 61, 91, 700):
-        assert prices_assets.finest_fidelity_minutes((now - dt.timedelta(days=age_days)).date(), now) == 1
+        assert prices_dataset.finest_fidelity_minutes((now - dt.timedelta(days=age_days)).date(), now) == 1
 
 
 def test_fidelity_minutes_config_overrides_the_retained_bucket(tmp_path: Path, api: FakeApi, world: TradesWorld) -> None:
@@ -106,12 +106,12 @@ def test_fidelity_minutes_config_overrides_the_retained_bucket(tmp_path: Path, a
 
 def test_a_range_shares_requests_across_days_and_follows_retention(tmp_path: Path, api: FakeApi, world: TradesWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     # A tiered retention table (the Data API v2's, §3.2) exercises windows that change fidelity mid-range.
-    monkeypatch.setattr(prices_assets, "RETENTION", TIERED_RETENTION)
+    monkeypatch.setattr(prices_dataset, "RETENTION", TIERED_RETENTION)
     now = midnight(RANGE[-1]) + dt.timedelta(days=4, hours=12)  # 11-01..11-04 older than 7 days, 11-05.. younger
     at_now(monkeypatch, now)
     result = run(tmp_path, api, first=RANGE[0], last=RANGE[-1])
     assert result.success
-    fidelity = {day: prices_assets.finest_fidelity_minutes(day, now) for day in RANGE}
+    fidelity = {day: prices_dataset.finest_fidelity_minutes(day, now) for day in RANGE}
     assert set(fidelity.values()) == {1, 5}
     for day in RANGE:
         assert stored_points(tmp_path, day) == expected_points(world, day, fidelity[day])
@@ -191,7 +191,7 @@ def test_a_failed_range_resumes_from_the_windows_not_written(tmp_path: Path, api
     assert {d: partition_file(tmp_path / "bronze", "prices", d).stat().st_mtime_ns for d in RANGE[:4]} == stamps
     now = midnight(RANGE[-1]) + dt.timedelta(days=20)
     for day in RANGE:
-        assert stored_points(tmp_path, day) == expected_points(world, day, prices_assets.finest_fidelity_minutes(day, now))
+        assert stored_points(tmp_path, day) == expected_points(world, day, prices_dataset.finest_fidelity_minutes(day, now))
     events = materialization_by_partition(resumed)
     assert events[RANGE[0].isoformat()].metadata["partition_status"].value.startswith("kept")
     assert not checkpoint_path(tmp_path / "_state", "prices", RANGE[0], RANGE[-1]).exists()

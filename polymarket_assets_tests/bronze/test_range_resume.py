@@ -9,8 +9,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from polymarket_assets.bronze import markets as markets_module
-from polymarket_assets.bronze.checkpoint import checkpoint_path
+from polymarket_assets.bronze.datasets import markets as markets_dataset
+from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.markets import markets
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file
 from polymarket_assets_tests.bronze.gamma_world import _keyset
@@ -23,7 +23,7 @@ FIRST, LAST = "2026-11-01", "2026-11-07"
 @pytest.fixture
 def two_day_walks(monkeypatch):
     """Page markets two days at a time so a 7-day range has 4 walks (the default is 7 days per walk)."""
-    monkeypatch.setattr(markets_module, "SPEC", dataclasses.replace(markets_module.SPEC, max_days_per_walk=2))
+    monkeypatch.setattr(markets_dataset, "SPEC", dataclasses.replace(markets_dataset.SPEC, max_days_per_walk=2))
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.bronze.active_markets import ActiveMarket, discovery_queries, markets_active_in
-from polymarket_assets.bronze.checkpoint import RangeCheckpoint, checkpoint_path
-from polymarket_assets.bronze.prices_assets import finest_fidelity_minutes, price_windows, token_spans
-from polymarket_assets.bronze.trade_rows import TradeKeyer, trade_row
-from polymarket_assets.bronze.trades_backfill import Chain, ChainScheduler, build_chains
+from polymarket_assets.bronze.engine.active_markets import ActiveMarket, discovery_queries, markets_active_in
+from polymarket_assets.bronze.engine.checkpoint import RangeCheckpoint, checkpoint_path
+from polymarket_assets.bronze.datasets.prices import finest_fidelity_minutes, price_windows, token_spans
+from polymarket_assets.bronze.rows import TradeKeyer, trade_row
+from polymarket_assets.bronze.datasets.trade_chains import Chain, ChainScheduler, build_chains
 from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
-from polymarket_assets.clients.parsing import parse_trade_v2
+from polymarket_assets.clients import parse_trade_v2
 from polymarket_assets_tests.bronze.gamma_world import real
 from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld
 from polymarket_assets_tests.support.fake_api import FakeApi
@@ -48,6 +48,14 @@ def test_trade_row_maps_the_real_v2_rows_to_the_trades_schema() -> None:
     assert row["market_slug"] == raw[0]["slug"] and row["trader_name"] == "mooseborzoi"
     assert json.loads(row["raw_json"]) == raw[0]
     assert "1788887014" in base and "0.620000" in base
+
+
+def test_trade_row_keeps_real_outcome_indexes_and_event_slugs() -> None:
+    raw = real("data_api", "v2_trades_data_array.json")[1]
+    _, row = trade_row(parse_trade_v2({**raw, "outcome_index": 1, "event_slug": "nfl"}), NOW)
+    assert (row["outcome_index"], row["event_slug"]) == (1, "nfl")
+    _, row = trade_row(parse_trade_v2({**raw, "price": "0.1234567", "size": "3"}), NOW)
+    assert (row["price"], row["usdc_size"]) == (Decimal("0.123457"), Decimal("0.370371"))  # p x s of the stored values
 
 
 def test_trade_row_refuses_rows_missing_required_fields() -> None:
@@ -210,9 +218,9 @@ TIERED = ((dt.timedelta(days=7), 1), (dt.timedelta(days=60), 5), (dt.timedelta(d
 @pytest.fixture
 def tiered_retention(monkeypatch: pytest.MonkeyPatch) -> None:
     """A tiered table (the Data API v2's, §3.2) exercises the lookup; the CLOB's own table is one tier."""
-    from polymarket_assets.bronze import prices_assets
+    from polymarket_assets.bronze.datasets import prices as prices_dataset
 
-    monkeypatch.setattr(prices_assets, "RETENTION", TIERED)
+    monkeypatch.setattr(prices_dataset, "RETENTION", TIERED)
 
 
 def test_finest_fidelity_follows_the_retention_table(tiered_retention: None) -> None:

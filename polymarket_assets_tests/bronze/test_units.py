@@ -12,10 +12,10 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row, to_utc_timestamp
-from polymarket_assets.bronze.metadata import markdown_preview, table_schema
+from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row, coerce_value, to_utc_timestamp
+from polymarket_assets.bronze.engine.metadata import markdown_preview, table_schema
 from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, contiguous_chunks, day_bounds, partition_days
-from polymarket_assets.bronze.quarantine import Quarantine, check_threshold
+from polymarket_assets.bronze.engine.quarantine import Quarantine, check_threshold
 from polymarket_assets.bronze.schemas import LEADERBOARD, MARKETS
 
 UTC = dt.timezone.utc
@@ -67,6 +67,29 @@ def test_start_date_comes_from_the_environment_and_is_validated():
 )
 def test_timestamps(text, expected):
     assert to_utc_timestamp(text) == expected
+
+
+def test_timestamps_without_a_time_zone_are_refused():
+    with pytest.raises(ValueError, match="time zone"):
+        to_utc_timestamp(dt.datetime(2026, 11, 3, 12))
+    with pytest.raises(ValueError, match="time zone"):
+        to_utc_timestamp("2026-11-03T12:00:00")
+    assert to_utc_timestamp("2026-11-03") == dt.datetime(2026, 11, 3, tzinfo=UTC)  # a date is a UTC day
+    assert to_utc_timestamp(dt.datetime(2026, 11, 3, 13, tzinfo=dt.timezone(dt.timedelta(hours=1)))) == dt.datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+
+def test_coerce_decimals_quantize_and_refuse_what_does_not_fit():
+    price = MARKETS.field("best_bid").type  # decimal128(12, 6)
+    assert coerce_value("0.1234565", price) == Decimal("0.123456")  # ROUND_HALF_EVEN
+    assert coerce_value(0.43, price) == Decimal("0.430000")  # a float through its repr, not binary
+    assert coerce_value("999999.9999994", price) == Decimal("999999.999999")
+    with pytest.raises(ValueError, match="more than 12 digits"):
+        coerce_value("1000000", price)
+    with pytest.raises(ValueError):
+        coerce_value("NaN", price)
+    with pytest.raises(ValueError):
+        coerce_value(True, price)
+    assert coerce_value(["1", None], MARKETS.field("outcome_prices").type) == [Decimal("1.000000"), None]
 
 
 def test_coerce_row_types_and_rejects():

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.clients import ClobClient, MalformedResponseError, PaginationError, parse_clob_book, parse_clob_market
-from polymarket_assets.clients.clob import split_window
+from polymarket_assets.clients import ClobClient, Endpoint, MalformedResponseError, PaginationError, parse_clob_book, parse_clob_market
+from polymarket_assets.clients.clob.client import split_window
 from polymarket_assets_tests.clients.conftest import Seen, real_bytes
 
 BOOK_TOKEN = "23360939988679364027624185518382759743328544433592111535569478055890815567848"
@@ -20,7 +20,7 @@ DAY = 86400
 
 @pytest.fixture
 def clob(transport) -> ClobClient:
-    return ClobClient.from_settings(transport, base_url="https://clob.polymarket.com")
+    return ClobClient(Endpoint(transport, ClobClient.API, "https://clob.polymarket.com", "POLYMARKET_CLOB_URL"))
 
 
 # --------------------------------------------------------------------------- recorded (vcrpy) tests
@@ -98,7 +98,7 @@ def test_prices_history_splits_windows_over_15_days(fake_http, transport):
 
 
 def test_prices_history_argument_rules(transport):
-    clob = ClobClient.from_settings(transport, base_url="http://127.0.0.1:9")
+    clob = ClobClient(Endpoint(transport, ClobClient.API, "http://127.0.0.1:9", "POLYMARKET_CLOB_URL"))
     with pytest.raises(ValueError, match="mutually exclusive"):
         clob.prices_history("1", start_ts=1, interval="1d")
     with pytest.raises(ValueError, match="needs start_ts"):
@@ -131,6 +131,22 @@ def test_batch_prices_history_chunks_of_20(fake_http, transport):
     assert result[tokens[19]] == []  # the server returned nothing for it
 
 
+def test_one_batch_window_returns_the_points_as_sent(fake_http, transport):
+    points = [{"t": 300, "p": 0.5}, {"t": 100, "p": "bad"}, {"t": 300, "p": 0.6}]
+    fake_http.route("POST", "/batch-prices-history", lambda s: (200, {"history": {s.body["markets"][0]: points}}))
+    clob = ClobClient(fake_http.endpoint(transport, "clob"))
+    assert clob.batch_prices_history_window(["7", "8"], start_ts=0, end_ts=DAY, fidelity=1) == {"7": points}  # not merged/sorted
+    (seen,) = fake_http.requests_to("/batch-prices-history")
+    assert seen.body == {"markets": ["7", "8"], "start_ts": 0, "end_ts": DAY, "fidelity": 1}
+    with pytest.raises(ValueError, match="20 tokens and ≤ 15 days"):
+        clob.batch_prices_history_window([str(i) for i in range(21)], start_ts=0, end_ts=DAY)
+    with pytest.raises(ValueError, match="15 days"):
+        clob.batch_prices_history_window(["7"], start_ts=0, end_ts=16 * DAY)
+    fake_http.route("POST", "/batch-prices-history", lambda s: (200, {"history": {"7": {"t": 1}}}))
+    with pytest.raises(MalformedResponseError, match="is not an array"):
+        clob.batch_prices_history_window(["7"], start_ts=0, end_ts=DAY)
+
+
 def test_books_chunks_and_rejects_bad_elements(fake_http, transport):
     fake_http.route("POST", "/books", lambda s: (200, [{"asset_id": t["token_id"], "bids": [], "asks": []} for t in s.body]))
     clob = ClobClient(fake_http.endpoint(transport, "clob"))
@@ -161,7 +177,7 @@ def test_markets_cursor_echo_detected(fake_http, transport):
 
 
 def test_merge_points_keeps_points_with_bad_timestamps() -> None:
-    from polymarket_assets.clients.clob import _merge_points
+    from polymarket_assets.clients.clob.client import _merge_points
 
     points = [{"t": 20, "p": 0.5}, {"t": "garbage", "p": 0.1}, {"t": 10, "p": 0.4}, {"t": None, "p": 0.2}, {"t": 20, "p": 0.6}]
     merged = _merge_points(points)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.clients import DataApiClient, MalformedResponseError, PaginationError, parse_leaderboard_row_v2, parse_trade_v2
+from polymarket_assets.clients import DataApiClient, Endpoint, MalformedResponseError, PaginationError, parse_leaderboard_row_v2, parse_trade_v2
 from polymarket_assets_tests.clients.conftest import Seen, real_bytes, real_json
 
 TRUMP_YES = "21742633143463906290569050155826241533067272736897614950488156847949938836455"
@@ -16,7 +16,7 @@ DAY = 86400
 
 @pytest.fixture
 def data(transport) -> DataApiClient:
-    return DataApiClient.from_settings(transport, base_url="https://data-api.polymarket.com")
+    return DataApiClient(Endpoint(transport, DataApiClient.API, "https://data-api.polymarket.com", "POLYMARKET_DATA_URL"))
 
 
 # --------------------------------------------------------------------------- recorded (vcrpy) tests
@@ -33,7 +33,7 @@ def test_trades_follow_cursor_until_null(data, cassette):
         "0x8b2fd0c7480cd78bd9f57e8b935cf10c6635d2c479c66ea26d358e1425f44a95",
         "0x146b03a91c743a9f8757f8c448c74edc0d898621ea4716766d38ae79eabbc52e",
     ]
-    assert [r["outcome_index"] for r in rows] == [None, None]
+    assert [r["outcome_index"] for r in rows] == [999, 999]  # the feed's "unknown" sentinel, kept as sent
 
 
 def test_leaderboard_and_prices_history(data, cassette):
@@ -90,6 +90,25 @@ def test_condition_batches_of_20_each_with_own_cursor_chain(fake_http, transport
     assert pages[1].extra["has_more"] is False
 
 
+def test_a_chain_resumes_at_a_saved_cursor(fake_http, transport):
+    fake_http.route("GET", "/v2/trades", _chained_trades(pages_per_chain=4))
+    client = DataApiClient(fake_http.endpoint(transport, "data"))
+    conditions = [f"0x{i:064x}" for i in range(3)]
+    full = list(client.iter_trade_pages(conditions=conditions, limit=500))
+    saved = full[1].next_cursor  # a walk that stopped after its second page
+    fake_http.seen.clear()
+    resumed = list(client.iter_trade_pages(conditions=conditions, limit=500, cursor=saved))
+    seen = fake_http.requests_to("/v2/trades")
+    assert [p.items for p in resumed] == [p.items for p in full[2:]]  # exactly the pages not yet fetched
+    assert [p.cursor for p in resumed] == [saved, full[2].next_cursor]
+    assert [s.one("cursor") for s in seen] == [saved, full[2].next_cursor]
+    assert all(s.one("limit") is None for s in seen)  # limit belongs to a chain's first page only
+    assert all(s.one("condition") == ",".join(conditions) and s.one("taker_only") == "true" for s in seen)
+    assert resumed[0].extra["conditions"] == conditions and resumed[-1].next_cursor is None
+    with pytest.raises(ValueError, match="one chain"):
+        list(client.iter_trade_pages(conditions=[f"0x{i:064x}" for i in range(21)], cursor=saved))
+
+
 def test_taker_only_false_and_event_ids_comma_joined(fake_http, transport):
     fake_http.route("GET", "/v2/trades", lambda s: (200, {"data": None, "pagination": {"has_more": False, "next_cursor": None}}))
     client = DataApiClient(fake_http.endpoint(transport, "data"))
@@ -115,7 +134,7 @@ def test_echoed_cursor_detected(fake_http, transport):
 
 
 def test_trade_argument_validation(transport):
-    client = DataApiClient.from_settings(transport, base_url="http://127.0.0.1:9")
+    client = DataApiClient(Endpoint(transport, DataApiClient.API, "http://127.0.0.1:9", "POLYMARKET_DATA_URL"))
     with pytest.raises(ValueError, match="0x"):
         list(client.iter_trades(conditions=["1066851"]))  # a Gamma id is not a condition id
     with pytest.raises(ValueError):
@@ -157,7 +176,7 @@ def test_prices_history_windows_split_at_15_days(fake_http, transport):
 
 
 def test_prices_history_needs_exactly_one_window_form(transport):
-    client = DataApiClient.from_settings(transport, base_url="http://127.0.0.1:9")
+    client = DataApiClient(Endpoint(transport, DataApiClient.API, "http://127.0.0.1:9", "POLYMARKET_DATA_URL"))
     with pytest.raises(ValueError, match="exactly one"):
         list(client.iter_prices_history("1"))
     with pytest.raises(ValueError, match="exactly one"):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from polymarket_assets import settings
 from polymarket_assets.clients import (
     ApiHttpError,
+    Endpoint,
     GammaClient,
     MalformedResponseError,
     OffsetCapError,
@@ -27,7 +27,7 @@ MARKET_FILES = [
 
 @pytest.fixture
 def gamma(transport) -> GammaClient:
-    return GammaClient.from_settings(transport, base_url="https://gamma-api.polymarket.com")
+    return GammaClient(Endpoint(transport, GammaClient.API, "https://gamma-api.polymarket.com", "POLYMARKET_GAMMA_URL"))
 
 
 # --------------------------------------------------------------------------- recorded (vcrpy) tests
@@ -186,7 +186,7 @@ def test_more_than_100_condition_ids_become_separate_walks(fake_http, transport)
 
 
 def test_argument_validation(transport):
-    gamma = GammaClient.from_settings(transport, base_url="http://127.0.0.1:9")
+    gamma = GammaClient(Endpoint(transport, GammaClient.API, "http://127.0.0.1:9", "POLYMARKET_GAMMA_URL"))
     with pytest.raises(ValueError, match="offset"):
         list(gamma.iter_events({"offset": 100}))
     with pytest.raises(ValueError, match="between 1 and 100"):
@@ -211,11 +211,3 @@ def test_malformed_keyset_body_keeps_raw_bytes(fake_http, transport, payload, ct
         list(gamma.iter_events())
     assert info.value.body == payload
     assert reason.lower() in str(info.value).lower()
-
-
-def test_from_settings_reads_environment(monkeypatch, transport):
-    monkeypatch.setenv(settings.GAMMA_URL.env, "http://gamma.example.test/")
-    client = GammaClient.from_settings(transport)
-    assert client.endpoint.base_url == "http://gamma.example.test"
-    assert client.endpoint.setting == "POLYMARKET_GAMMA_URL" and client.endpoint.api == "gamma"
-    assert GammaClient.from_settings(transport, base_url="http://override.test").endpoint.base_url == "http://override.test"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.clients import HttpOptions, HttpTransport, LimitlessClient, MalformedResponseError, parse_limitless_book
+from polymarket_assets.clients import Endpoint, HttpOptions, HttpTransport, LimitlessClient, MalformedResponseError, parse_limitless_book
 from polymarket_assets_tests.clients.conftest import Seen, real_json
 
 ETH_DAILY_SLUG = "eth-up-or-down-daily-1788105600"
@@ -14,7 +14,7 @@ ETH_DAILY_SLUG = "eth-up-or-down-daily-1788105600"
 
 @pytest.fixture
 def limitless(transport) -> LimitlessClient:
-    return LimitlessClient.from_settings(transport, base_url="https://api.limitless.exchange")
+    return LimitlessClient(Endpoint(transport, LimitlessClient.API, "https://api.limitless.exchange", "LIMITLESS_API_URL"))
 
 
 # --------------------------------------------------------------------------- recorded (vcrpy) tests

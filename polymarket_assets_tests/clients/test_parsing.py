@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.clients.parsing import (
+from polymarket_assets.clients import (
     ParseError,
     clob_market_tokens,
     compact_json,
@@ -32,8 +32,9 @@ from polymarket_assets.clients.parsing import (
     to_decimal,
     to_id_str,
     to_int,
-    uma_statuses,
 )
+from polymarket_assets.clients.data_api import DATA_V2_OUTCOME_INDEX_UNKNOWN
+from polymarket_assets.clients.gamma import uma_statuses
 from polymarket_assets_tests.clients.conftest import real_json
 
 UTC = timezone.utc
@@ -378,15 +379,17 @@ def test_parse_clob_market_and_tokens():
 # --------------------------------------------------------------------------- Data API v2
 
 
-def test_parse_trade_v2_maps_sentinels():
+def test_parse_trade_v2_keeps_the_feed_sentinels_as_sent():
     raw = real_json("data_api", "v2_trades_data_array.json")
     row = parse_trade_v2(raw[0])
     assert row["token_id"] == "100621704916396384184205224105871827982844371725320616822883322969092312254616"
     assert row["condition_id"] == "0xc8a2f17f42fa8493ebae503abec9d51efa7b57c3cc59a7b88933bffaa3618387"
     assert (row["size"], row["price"], row["side"]) == (D("78.55"), D("0.62"), "BUY")
     assert row["timestamp"] == datetime(2026, 9, 8, 17, 3, 34, tzinfo=UTC)
-    assert row["outcome_index"] is None and row["event_slug"] is None  # 999 / "" sentinels
+    # the 999 / "" sentinels are typed but not interpreted here: bronze maps them to NULL (bronze/rows.py)
+    assert row["outcome_index"] == DATA_V2_OUTCOME_INDEX_UNKNOWN == 999 and row["event_slug"] == ""
     assert json.loads(row["raw_json"])["outcome_index"] == 999  # raw value kept
+    assert parse_trade_v2({**raw[0], "event_slug": None})["event_slug"] is None
     assert parse_trade_v2({**raw[1], "outcome_index": 1, "event_slug": "nfl"})["outcome_index"] == 1
     assert parse_trade_v2(raw[1])["size"] == D("0.07")
 

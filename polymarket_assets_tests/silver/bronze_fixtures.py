@@ -35,7 +35,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from polymarket_assets.bronze.rows import trade_row as bronze_trade_row
 from polymarket_assets.bronze.schemas import SCHEMAS
+from polymarket_assets.clients import parse_trade_v2
 from polymarket_assets.streaming.books import limitless_book, polymarket_book
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
@@ -161,14 +163,10 @@ def trade_key(t: dict[str, Any], ordinal: int = 0) -> str:
 
 
 def trade_row(t: dict[str, Any], **override: Any) -> dict[str, Any]:
-    row = {
-        "trade_key": trade_key(t), "transaction_hash": t["transaction_hash"], "condition_id": t["condition_id"],
-        "token_id": t["token_id"], "proxy_wallet": t["proxy_wallet"], "side": t["side"], "price": dec(t["price"]),
-        "size": dec(t["size"]), "usdc_size": None, "ts": ts(t["timestamp"]), "outcome": t.get("outcome"),
-        "outcome_index": t.get("outcome_index"), "market_slug": t.get("slug"), "event_slug": t.get("event_slug"),
-        "title": t.get("title"), "trader_name": t.get("name"), "trader_pseudonym": t.get("pseudonym"),
-        "raw_json": json.dumps(t, separators=(",", ":")),
-    }
+    """The bronze/trades row of a v2 trade, mapped exactly as bronze maps it (sentinels, usdc_size) — only the
+    key is this module's own (``trade_key``), so tests can find a trade by its wire fields."""
+    _, row = bronze_trade_row(parse_trade_v2(t), FETCHED)
+    row["trade_key"] = trade_key(t)
     row.update(override)
     return row
 

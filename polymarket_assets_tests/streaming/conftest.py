@@ -5,7 +5,7 @@ import pytest
 
 from polymarket_assets.clients.clob import ClobClient
 from polymarket_assets.clients.gamma import GammaClient
-from polymarket_assets.clients.http import HttpOptions, HttpTransport
+from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
 from polymarket_assets.clients.limitless import LimitlessClient
 from polymarket_assets_tests.streaming.fake_venues import FakeVenueServer, ServerState, limitless_market
 
@@ -29,9 +29,9 @@ def transport():
 @pytest.fixture
 def clients(server, transport):
     return (
-        GammaClient.from_settings(transport, server.url),
-        ClobClient.from_settings(transport, server.url),
-        LimitlessClient.from_settings(transport, server.url),
+        GammaClient(Endpoint(transport, GammaClient.API, server.url, "POLYMARKET_GAMMA_URL")),
+        ClobClient(Endpoint(transport, ClobClient.API, server.url, "POLYMARKET_CLOB_URL")),
+        LimitlessClient(Endpoint(transport, LimitlessClient.API, server.url, "LIMITLESS_API_URL")),
     )
 
 

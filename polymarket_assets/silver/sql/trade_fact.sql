@@ -2,6 +2,9 @@
 -- Input: the view bronze_trades = the bronze/trades day partition(s) being (re)loaded.
 -- The loader replaces the day's rows with this SELECT, then drops repeated keys (keeping the newest
 -- fetch) if there are any, then runs the blocking checks before it commits.
+-- Bronze already decided the row (bronze/rows.py): usdc_size = price x size, the feed's outcome_index 999
+-- and event_slug '' are NULL, empty slugs are NULL. Only silver's own conventions are applied here
+-- (wallets lower-cased to meet the leaderboard's user_id, sides upper-cased).
 SELECT
     dt,
     trade_key,
@@ -13,11 +16,10 @@ SELECT
     upper(side)                                                AS side,
     price,
     size,
-    coalesce(usdc_size, CAST(price * size AS DECIMAL(38, 6)))  AS usdc_size,
+    usdc_size,
     outcome,
-    -- the global v2 feed sends outcome_index 999 when it does not know it (api_reference §3.2)
-    CASE WHEN outcome_index BETWEEN 0 AND 255 THEN outcome_index END AS outcome_index,
-    nullif(market_slug, '')                                    AS market_slug,
-    nullif(event_slug, '')                                     AS event_slug,
+    outcome_index,
+    market_slug,
+    event_slug,
     fetched_at
 FROM bronze_trades

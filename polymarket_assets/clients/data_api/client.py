@@ -13,8 +13,8 @@ v2 conventions handled here:
 * ``/v2/prices-history`` takes exactly one of ``start`` (+ ``end``, exclusive) or ``interval``; explicit
   windows are capped at 15 days and are split client-side.
 
-Rows are returned raw; parse with :func:`~polymarket_assets.clients.parsing.parse_trade_v2` etc. (the v2
-``outcome_index: 999`` / ``event_slug: ""`` sentinels are mapped to ``None`` there).
+Rows are returned raw; parse with :func:`~polymarket_assets.clients.data_api.parsing.parse_trade_v2` etc.
+(the parsers keep the v2 sentinels ``outcome_index: 999`` / ``event_slug: ""`` as sent; bronze maps them).
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from polymarket_assets import settings
-from polymarket_assets.clients.clob import MAX_HISTORY_WINDOW_SECONDS, TimeLike, split_window
 from polymarket_assets.clients.base import ApiClient
+from polymarket_assets.clients.clob.client import MAX_HISTORY_WINDOW_SECONDS, TimeLike, split_window
 from polymarket_assets.clients.pagination import (
     CursorGuard,
     Page,
@@ -37,7 +36,7 @@ from polymarket_assets.clients.pagination import (
     optional_cursor,
     param_value,
 )
-from polymarket_assets.clients.parsing import epoch_seconds
+from polymarket_assets.clients.wire import epoch_seconds
 
 MAX_CONDITIONS_PER_REQUEST = 20
 CONDITION_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -58,19 +57,21 @@ class DataApiClient(ApiClient):
     """Pure (Dagster-free) Data API v2 client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
     API = "data"
-    SETTING = settings.DATA_URL
 
     # -- generic cursor walk ---------------------------------------------------------------------
-    def iter_pages(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None) -> Iterator[Page]:
+    def iter_pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None, cursor: str | None = None
+    ) -> Iterator[Page]:
         """Walk any v2 paged route: ``params`` on every request, ``limit`` on the first only, then ``cursor``.
 
-        ``Page.extra`` holds the response's ``pagination`` object.
+        ``cursor`` resumes a walk at a ``next_cursor`` saved from an earlier one (the cursor pins its query, so
+        ``params`` must be the ones it was issued for; ``limit`` is not sent then). ``Page.extra`` holds the
+        response's ``pagination`` object.
         """
         if params and "offset" in params:
             raise ValueError("Data API v2 is cursor-only: sending offset is a 400 (api_reference §3.2)")
         base = {k: v for k, v in ((k, _v2_value(v)) for k, v in (params or {}).items()) if v is not None}
         guard = CursorGuard(f"Data API {path}", max_pages=self.max_pages, setting=self.endpoint.setting)
-        cursor: str | None = None
         while True:
             query = dict(base)
             if cursor is None:
@@ -100,6 +101,7 @@ class DataApiClient(ApiClient):
         conditions: Sequence[str] | None = None,
         taker_only: bool = True,
         limit: int | None = None,
+        cursor: str | None = None,
         **filters: Any,
     ) -> Iterator[Page]:
         """``GET /v2/trades`` pages, newest first (§3.2).
@@ -107,25 +109,31 @@ class DataApiClient(ApiClient):
         ``conditions``: condition ids (``0x`` + 64 hex), sent as ``condition=`` in comma-joined batches of
         ≤ 20, each batch its own cursor chain (``Page.extra["conditions"]`` lists the batch). ``None`` = no
         condition filter (the global feed, rolling current + previous month). ``taker_only=True`` serves each
-        fill once, on its taker side. ``limit`` is the first page's size. Other v2 filters pass through
-        (``event_id``, ``user``, ``side``, ``filter_type``, ``filter_amount``, ``start``/``end``…).
+        fill once, on its taker side. ``limit`` is the first page's size. ``cursor`` resumes one chain at a
+        saved ``next_cursor`` (same ``conditions`` and filters as the walk that issued it; at most one batch
+        of 20). Other v2 filters pass through (``event_id``, ``user``, ``side``, ``filter_type``,
+        ``filter_amount``, ``start``/``end``…).
         """
         reserved = RESERVED_FILTERS.intersection(filters)
         if reserved:
-            raise ValueError(f"pass condition ids via conditions= and paging via limit; not {sorted(reserved)}")
+            raise ValueError(f"pass condition ids via conditions= and paging via limit/cursor; not {sorted(reserved)}")
         event_ids = filters.get("event_id")
         if isinstance(event_ids, (list, tuple, set)) and len(event_ids) > MAX_CONDITIONS_PER_REQUEST:
             raise ValueError(f"event_id takes at most {MAX_CONDITIONS_PER_REQUEST} ids per request")
         base = {"taker_only": taker_only, **filters}
         if conditions is None:
-            yield from self.iter_pages("/v2/trades", base, limit=limit)
+            yield from self.iter_pages("/v2/trades", base, limit=limit, cursor=cursor)
             return
         ids = dedupe(str(c).strip() for c in conditions)
         bad = [c for c in ids if not CONDITION_ID_RE.match(c)]
         if bad:
             raise ValueError(f"condition ids must be 0x + 64 hex characters (not Gamma ids or token ids); got {bad[:3]}")
+        if cursor is not None and len(ids) > MAX_CONDITIONS_PER_REQUEST:
+            raise ValueError(
+                f"a cursor resumes one chain of at most {MAX_CONDITIONS_PER_REQUEST} condition ids; got {len(ids)} ids"
+            )
         for batch in chunked(ids, MAX_CONDITIONS_PER_REQUEST):
-            for page in self.iter_pages("/v2/trades", {**base, "condition": batch}, limit=limit):
+            for page in self.iter_pages("/v2/trades", {**base, "condition": batch}, limit=limit, cursor=cursor):
                 yield Page(page.items, page.next_cursor, page.url, page.body, page.cursor, page.status, {**page.extra, "conditions": batch})
 
     def iter_trades(

@@ -1,13 +1,23 @@
-"""Materialization metadata every bronze asset reports, built the same way for all of them."""
+"""Materialization metadata every bronze asset reports, built the same way for all of them.
+
+:func:`run_metadata` is the engine's: the run's figures over the whole range (rows of the days written *and*
+kept, request counters, bytes, window, preview, quarantine count, ``rows_by_day``, ``partitions_written``,
+``partitions_kept_from_checkpoint``) plus the dataset's own keys, and in a range each partition's own figures.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import pyarrow as pa
+
+from polymarket_assets.bronze.partitions import day_bounds, range_bounds
+
+if TYPE_CHECKING:
+    from polymarket_assets.bronze.engine.days import RunReport
 
 PREVIEW_ROWS = 5
 _CELL_MAX = 48
@@ -136,3 +146,90 @@ def add_partition_metadata(
             },
             partition_key=day,
         )
+
+
+def range_label(days: Sequence[dt.date]) -> str:
+    """The ``range`` metadata text (run-wide request counters are for the whole range, not one partition)."""
+    return f"{days[0]}..{days[-1]} ({len(days)} day(s); requests/retries/429s are for the whole run)"
+
+
+def run_metadata(
+    context: Any,
+    *,
+    schema: pa.Schema,
+    days: Sequence[dt.date],
+    report: RunReport,
+    kept: Mapping[str, Mapping[str, Any]],
+    stats_delta: Mapping[str, float],
+    extra: Mapping[str, Any],
+    copied_to_partitions: Sequence[str] = ("range",),
+    written_status: Callable[[dt.date], str] | None = None,
+) -> dg.MaterializeResult:
+    """The run's result (see the module docstring). ``kept`` = ``checkpoint.resumed`` (days an earlier attempt
+    committed). In a range (more than one day) each partition also gets its own ``materialization_metadata``
+    (rows, bytes, day window, preview, quarantine count; request counters stay run-wide), ``partition_bytes``,
+    ``partition_status`` and the ``copied_to_partitions`` keys of the run metadata. Status of a day written by
+    this run: ``written_status(day)``; of a kept day: "kept: committed by run <id> at <time>"; of a day the
+    dataset left alone: its ``NotWritten`` status."""
+    per_day = {d.isoformat(): v for d, v in report.written.items()}
+    common = {
+        "rows_by_day": dg.MetadataValue.md(rows_by_day_md(per_day, sorted(kept))),
+        "partitions_written": dg.MetadataValue.int(len(report.written)),
+        "partitions_kept_from_checkpoint": dg.MetadataValue.int(len(kept)),
+    }
+    run_md = materialization_metadata(
+        table_or_rows_count=sum(r for r, _ in report.written.values()) + sum(int(v.get("rows", 0)) for v in kept.values()),
+        schema=schema,
+        stats_delta=stats_delta,
+        bytes_written=sum(b for _, b in report.written.values()),
+        window=range_bounds(days),
+        preview=next((p for p in report.previews.values() if p), []),
+        quarantined=sum(report.quarantined.values()),
+        extra={**common, **extra},
+    )
+    if len(days) > 1:
+        copied = {k: run_md[k] for k in copied_to_partitions if k in run_md}
+        for day in days:
+            context.add_asset_metadata(
+                {**_partition_metadata(context, day, schema, report, kept, stats_delta, written_status), **copied},
+                partition_key=day.isoformat(),
+            )
+    return dg.MaterializeResult(metadata=run_md)
+
+
+def _partition_metadata(
+    context: Any,
+    day: dt.date,
+    schema: pa.Schema,
+    report: RunReport,
+    kept: Mapping[str, Mapping[str, Any]],
+    stats_delta: Mapping[str, float],
+    written_status: Callable[[dt.date], str] | None,
+) -> dict[str, Any]:
+    preview: list[dict[str, Any]] = []
+    quarantined = bytes_written = 0
+    if day in report.written:
+        rows, size = report.written[day]
+        bytes_written = size
+        status = written_status(day) if written_status else f"written by run {context.run_id}"
+        preview, quarantined = report.previews.get(day, []), report.quarantined.get(day, 0)
+    elif day.isoformat() in kept:
+        record = kept[day.isoformat()]
+        rows, size = int(record.get("rows", 0)), int(record.get("bytes", 0))
+        status = f"kept: committed by run {record.get('run_id')} at {record.get('committed_at')}"
+    else:
+        rows = size = 0
+        status = report.not_written.get(day, "not written")
+    return {
+        **materialization_metadata(
+            table_or_rows_count=rows,
+            schema=schema,
+            stats_delta=stats_delta,
+            bytes_written=bytes_written,
+            window=day_bounds(day),
+            preview=preview,
+            quarantined=quarantined,
+        ),
+        "partition_bytes": dg.MetadataValue.int(size),
+        "partition_status": dg.MetadataValue.text(status),
+    }

@@ -20,6 +20,9 @@ C. ``closed = false``, ``end_date_max = range start - LATE_CLOSE_SLACK`` — sti
 Known gap: a market that *closed* more than ``LATE_CLOSE_SLACK`` (30 days) after its nominal end date, with
 the range in between, is not found. Markets without ``conditionId`` (legacy AMM) are returned but carry
 ``condition_id=None``; callers skip them for trades/prices.
+
+:func:`discover_markets` is that pass inside a bronze run: every unusable body or market object goes to the
+quarantine of one day (:class:`DiscoverySink`), and a page of the wrong shape fails the run.
 """
 
 from __future__ import annotations
@@ -28,10 +31,16 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import dagster as dg
 
 from polymarket_assets.bronze.partitions import day_bounds, iso_z, to_day
-from polymarket_assets.clients.parsing import ParseError, json_list, parse_timestamp, to_bool, to_id_str
+from polymarket_assets.clients.errors import MalformedResponseError
+from polymarket_assets.clients.wire import ParseError, json_list, parse_timestamp, to_bool, to_id_str
+
+if TYPE_CHECKING:
+    from polymarket_assets.bronze.engine.run import RunContext
 
 LATE_CLOSE_SLACK = dt.timedelta(days=30)
 CONDITION_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -167,3 +176,34 @@ def tokens_by_day(markets: Sequence[ActiveMarket], days: Sequence[dt.date]) -> d
             for token in market.token_ids:
                 result[day][token] = market.condition_id
     return result
+
+
+class DiscoverySink:
+    """The quarantine of a run's market discovery, filed under ``day`` with level "gamma market discovery":
+    takes raw bodies (the ``on_bad_body`` hook of the Gamma client) and unreadable Gamma market objects
+    (``markets_active_in(on_reject=...)``). Thread-safe (the run's book locks); ``count`` is how many."""
+
+    def __init__(self, run: RunContext, day: dt.date):
+        self.run = run
+        self.day = day
+        self.count = 0
+
+    def __call__(self, obj: Any, reason: str, url: str | None) -> None:
+        self.run.book.quarantine(self.day, obj, reason, url, {"level": "gamma market discovery"})
+        self.count += 1
+
+
+def discover_markets(
+    run: RunContext, sink: DiscoverySink, first: dt.date, last: dt.date, *, limit: int | None, unusable_page: Callable[[str], str]
+) -> list[ActiveMarket]:
+    """The markets active in ``first..last`` (``markets_active_in``), through a Gamma client guarded by ``sink``.
+
+    A page of the wrong shape is quarantined too and fails the run, ``dg.Failure(description=
+    unusable_page(reason))``: without the market list no day can be complete.
+    """
+    try:
+        return markets_active_in(run.clients(on_bad_body=sink).gamma, first, last, limit=limit, on_reject=sink)
+    except MalformedResponseError as exc:
+        if not getattr(exc, "already_quarantined", False):
+            sink(exc.body, exc.reason, exc.url)
+        raise dg.Failure(description=unusable_page(exc.reason)) from exc

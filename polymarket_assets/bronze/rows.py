@@ -1,21 +1,29 @@
-"""Parser output (``clients/parsing.py``) → bronze column names (``schemas.py``): small explicit maps.
+"""Parsed API objects (``clients/<family>/parsing.py``) → bronze rows: the one place bronze decides columns.
 
-Each function takes the dict a ``parse_*`` function returns (plus the raw object where the parser drops a
-field) and returns a dict keyed by the bronze schema's columns. Types are fixed later by ``coerce_row``.
+The row contract of every bronze dataset is parse (client) → map (here) → type (``coerce.py``). The maps
+name the bronze schema's columns (``schemas.py``) and decide what no parser should: a feed's sentinels
+become NULL here and nowhere else (``/v2/trades`` ``outcome_index: 999`` and ``event_slug: ""``), and the
+derived columns are computed here (``trades.usdc_size``, ``trades.trade_key``). Types are fixed by
+``coerce_row``; silver reads the result as is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import hashlib
 from typing import Any
+
+from polymarket_assets.bronze.coerce import coerce_row, coerce_value
+from polymarket_assets.bronze.schemas import TRADES
+from polymarket_assets.clients.data_api import DATA_V2_OUTCOME_INDEX_UNKNOWN, LeaderboardRowV2, TradeV2
+from polymarket_assets.clients.gamma import GammaEvent, GammaMarket, GammaMarketToken, GammaTag
 
 
 def _first(values: Any) -> Any:
     return values[0] if isinstance(values, list) and values else None
 
 
-def event_row(parsed: Mapping[str, Any], fetched_at: dt.datetime) -> dict[str, Any]:
+def event_row(parsed: GammaEvent, fetched_at: dt.datetime) -> dict[str, Any]:
     """``parse_gamma_event`` → ``GAMMA_EVENTS`` columns."""
     return {
         "event_id": parsed["event_id"],
@@ -45,7 +53,7 @@ def event_row(parsed: Mapping[str, Any], fetched_at: dt.datetime) -> dict[str, A
     }
 
 
-def tag_row(parsed: Mapping[str, Any], fetched_at: dt.datetime, *, event_id: str | None = None) -> dict[str, Any]:
+def tag_row(parsed: GammaTag, fetched_at: dt.datetime, *, event_id: str | None = None) -> dict[str, Any]:
     """``parse_gamma_tag`` → ``GAMMA_CATEGORIES`` columns: a ``tag`` row, or an ``event_tag`` link row when
     ``event_id`` is given (the tag columns then repeat the tag as embedded in the event)."""
     return {
@@ -62,11 +70,10 @@ def tag_row(parsed: Mapping[str, Any], fetched_at: dt.datetime, *, event_id: str
     }
 
 
-def market_row(parsed: Mapping[str, Any], raw: Mapping[str, Any], fetched_at: dt.datetime) -> dict[str, Any]:
+def market_row(parsed: GammaMarket, fetched_at: dt.datetime) -> dict[str, Any]:
     """``parse_gamma_market`` → ``MARKETS`` columns. ``event_id``/``event_slug`` come from the market's
-    ``events[0]`` when the endpoint embeds it (``/markets/{id}``, ``/markets/slug``), else null."""
-    events = raw.get("events") if isinstance(raw.get("events"), list) else []
-    first_event = events[0] if events and isinstance(events[0], Mapping) else {}
+    embedded ``events[]`` when the endpoint embeds it (``/markets/{id}``, ``/markets/slug``), else null;
+    ``uma_resolution_status`` is the current status, else the last of its history."""
     statuses = parsed.get("uma_resolution_statuses") or []
     return {
         "market_id": parsed["market_id"],
@@ -76,7 +83,7 @@ def market_row(parsed: Mapping[str, Any], raw: Mapping[str, Any], fetched_at: dt
         "question": parsed.get("question"),
         "description": parsed.get("description"),
         "event_id": _first(parsed.get("event_ids")),
-        "event_slug": first_event.get("slug") or None,
+        "event_slug": parsed.get("event_slug"),
         "outcomes": parsed.get("outcomes"),
         "outcome_prices": parsed.get("outcome_prices"),
         "clob_token_ids": parsed.get("clob_token_ids"),
@@ -107,7 +114,7 @@ def market_row(parsed: Mapping[str, Any], raw: Mapping[str, Any], fetched_at: dt
     }
 
 
-def token_row(parsed: Mapping[str, Any], fetched_at: dt.datetime) -> dict[str, Any]:
+def token_row(parsed: GammaMarketToken, fetched_at: dt.datetime) -> dict[str, Any]:
     """``gamma_market_tokens`` element → ``MARKET_TOKENS`` columns (same names)."""
     return {
         "token_id": parsed["token_id"],
@@ -122,7 +129,7 @@ def token_row(parsed: Mapping[str, Any], fetched_at: dt.datetime) -> dict[str, A
 
 
 def leaderboard_row(
-    parsed: Mapping[str, Any], *, snapshot_at: dt.datetime, time_period: str, sort_by: str, category: str, fetched_at: dt.datetime
+    parsed: LeaderboardRowV2, *, snapshot_at: dt.datetime, time_period: str, sort_by: str, category: str, fetched_at: dt.datetime
 ) -> dict[str, Any]:
     """``parse_leaderboard_row_v2`` → ``LEADERBOARD`` columns (``pnl``/``volume`` as float64, as sent)."""
     return {
@@ -140,3 +147,85 @@ def leaderboard_row(
         "raw_json": parsed["raw_json"],
         "fetched_at": fetched_at,
     }
+
+
+
+# -- bronze/trades ------------------------------------------------------------------------------------
+
+#: Every ``TRADES`` column but ``trade_key``, which needs the chain's ordinal counter (``TradeKeyer``).
+TRADE_COLUMNS = TRADES.remove(TRADES.get_field_index("trade_key"))
+_USDC = TRADES.field("usdc_size").type
+_SEP = "\x1f"
+
+
+def trade_row(parsed: TradeV2, fetched_at: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """``parse_trade_v2`` → (key base, typed ``TRADES`` row whose ``trade_key`` is still ``None``).
+
+    The feed's sentinels become NULL: ``outcome_index`` 999 ("could not be labeled") and ``event_slug`` ""
+    (their raw values stay in ``raw_json``). ``usdc_size`` is derived as ``price × size`` of the stored
+    6-place values (v2 trades carry no USDC amount), rounded to 6 places. Raises ``ValueError``
+    (``RowCoercionError``: quarantine the row) when a required column is missing or a number does not fit.
+    The key base joins the identifying columns (price/size with their 6 stored places, ``ts`` in epoch
+    seconds) with U+001F; ``TradeKeyer.key`` adds the ordinal and hashes it.
+    """
+    outcome_index = parsed.get("outcome_index")
+    row = coerce_row(
+        {
+            "transaction_hash": parsed.get("transaction_hash"),
+            "condition_id": parsed.get("condition_id"),
+            "token_id": parsed.get("token_id"),
+            "proxy_wallet": parsed.get("proxy_wallet"),
+            "side": parsed.get("side"),
+            "price": parsed.get("price"),
+            "size": parsed.get("size"),
+            "ts": parsed.get("timestamp"),
+            "outcome": parsed.get("outcome"),
+            "outcome_index": None if outcome_index == DATA_V2_OUTCOME_INDEX_UNKNOWN else outcome_index,
+            "market_slug": parsed.get("slug"),
+            "event_slug": parsed.get("event_slug") or None,
+            "title": parsed.get("title"),
+            "trader_name": parsed.get("name"),
+            "trader_pseudonym": parsed.get("pseudonym"),
+            "raw_json": parsed.get("raw_json"),
+            "fetched_at": fetched_at,
+        },
+        TRADE_COLUMNS,
+    )
+    price, size = row["price"], row["size"]
+    row["usdc_size"] = coerce_value(price * size, _USDC)
+    row["trade_key"] = None
+    base = _SEP.join(
+        (
+            row["transaction_hash"] or "",
+            row["condition_id"],
+            row["token_id"],
+            row["proxy_wallet"],
+            row["side"],
+            format(price, "f"),
+            format(size, "f"),
+            str(int(row["ts"].timestamp())),
+        )
+    )
+    return base, row
+
+
+class TradeKeyer:
+    """Computes ``trade_key`` for one cursor chain (ordinals of identical fills within a transaction).
+
+    Only the counters of the current timestamp are kept: rows arrive newest first, and every fill of one
+    transaction shares its timestamp, so memory stays bounded.
+    """
+
+    def __init__(self) -> None:
+        self._ts: int | None = None
+        self._counts: dict[str, int] = {}
+
+    def reset(self) -> None:
+        self._ts, self._counts = None, {}
+
+    def key(self, base: str, epoch: int) -> str:
+        if epoch != self._ts:
+            self._ts, self._counts = epoch, {}
+        ordinal = self._counts.get(base, 0)
+        self._counts[base] = ordinal + 1
+        return hashlib.sha256(f"{base}{_SEP}{ordinal}".encode()).hexdigest()

@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from polymarket_assets.bronze.daily_runner import Fetched
+from polymarket_assets.bronze.engine.object_walk import Fetched
 from polymarket_assets.bronze.parquet_io import iter_partition_batches, partition_dir, partition_exists
 
 

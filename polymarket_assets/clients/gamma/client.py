@@ -28,9 +28,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from polymarket_assets import settings
-from polymarket_assets.clients.errors import ApiHttpError
 from polymarket_assets.clients.base import ApiClient
+from polymarket_assets.clients.errors import ApiHttpError
 from polymarket_assets.clients.http import RawResponse
 from polymarket_assets.clients.pagination import (
     CursorGuard,
@@ -66,7 +65,6 @@ class GammaClient(ApiClient):
     KEYSET_CURSOR_PARAM = "after_cursor"
 
     API = "gamma"
-    SETTING = settings.GAMMA_URL
 
     # -- listings --------------------------------------------------------------------------------
     def iter_event_pages(self, params: Mapping[str, Any] | None = None, page_size: int = 500) -> Iterator[Page]:

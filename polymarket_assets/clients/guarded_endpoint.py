@@ -1,12 +1,13 @@
-"""An ``Endpoint`` that quarantines 2xx bodies that are not JSON and asks again.
+"""An ``Endpoint`` that hands 2xx bodies that are not JSON to a hook and asks again.
 
 HTML error pages served with 200, truncated JSON and other undecodable bodies are handed to
 ``on_bad_body(body, reason, url)`` (bronze stores them in ``_quarantine``) and the *same* request (same
 cursor) is sent again, up to ``refetches`` times, so a paged walk survives a glitch without losing a page.
-When every attempt is bad, ``QuarantinedResponseError`` is raised (its body is already quarantined).
+When every attempt is bad, ``QuarantinedResponseError`` is raised (its body is already with the hook).
 
 Bodies that are JSON but of the wrong shape are left to the client, which raises
-``MalformedResponseError``; the bronze runner quarantines those and restarts the walk.
+``MalformedResponseError`` (bronze quarantines those and restarts the walk). Built by
+:class:`~polymarket_assets.clients.api_clients.ApiClients` when it is given ``on_bad_body``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Quirks handled here:
 * ``/markets/{slug}/orderbook`` exists only for CLOB markets; AMM markets answer **400** — returned as
   ``None`` immediately (4xx are never retried by the transport). Sizes in that body are **raw 6-decimal
   integers** (``100000000`` = 100 shares) and prices are JSON numbers; the body is returned unchanged —
-  :func:`~polymarket_assets.clients.parsing.parse_limitless_book` rescales sizes and sorts the levels
+  :func:`~polymarket_assets.clients.limitless.parsing.parse_limitless_book` rescales sizes and sorts the levels
   (bids arrive best-first, the opposite of Polymarket).
 * A default ``Python-urllib`` User-Agent gets 403 from Cloudflare; the shared transport always sends the
   configured UA.
@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from polymarket_assets import settings
 from polymarket_assets.clients.base import ApiClient
 from polymarket_assets.clients.pagination import CursorGuard, Page, envelope_list
 
@@ -40,7 +39,6 @@ class LimitlessClient(ApiClient):
     """Pure (Dagster-free) Limitless client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
     API = "limitless"
-    SETTING = settings.LIMITLESS_URL
     DEFAULT_MAX_PAGES = DEFAULT_MAX_PAGES
 
     def iter_active_market_pages(self, *, trade_type: str | None = None, category_id: int | str | None = None) -> Iterator[Page]:

@@ -1,6 +1,6 @@
 """CLOB REST client (``https://clob.polymarket.com``): books, price history, CLOB markets (api_reference §2).
 
-Quirks handled here (parsing of the bodies is in :mod:`polymarket_assets.clients.parsing`):
+Quirks handled here (parsing of the bodies is in :mod:`polymarket_assets.clients.clob.parsing`):
 
 * ``GET /book`` answers **404 for an unknown token and for a closed/resolved market alike** (§2.1, quirk 9):
   :meth:`ClobClient.book` returns ``None`` for both; callers who need to know which must look at the market.
@@ -22,7 +22,6 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from polymarket_assets import settings
 from polymarket_assets.clients.base import ApiClient
 from polymarket_assets.clients.pagination import (
     CursorGuard,
@@ -33,7 +32,7 @@ from polymarket_assets.clients.pagination import (
     malformed,
     optional_cursor,
 )
-from polymarket_assets.clients.parsing import epoch_seconds
+from polymarket_assets.clients.wire import epoch_seconds
 
 TimeLike = int | float | datetime | date
 
@@ -80,12 +79,11 @@ class ClobClient(ApiClient):
     """Pure (Dagster-free) CLOB client over a shared :class:`~polymarket_assets.clients.http.Endpoint`."""
 
     API = "clob"
-    SETTING = settings.CLOB_URL
 
     # -- books -----------------------------------------------------------------------------------
     def book(self, token_id: str) -> dict[str, Any] | None:
         """``GET /book?token_id=`` → raw book dict, or ``None`` on 404 (unknown token **or** resolved market —
-        the API does not distinguish them, §2.1). Parse with :func:`~polymarket_assets.clients.parsing.parse_clob_book`."""
+        the API does not distinguish them, §2.1). Parse with :func:`~polymarket_assets.clients.clob.parsing.parse_clob_book`."""
         return self.endpoint.get_json("/book", {"token_id": str(token_id)}, expect=dict, none_on=(404,))
 
     def books(self, token_ids: Sequence[str], chunk_size: int = 100) -> list[dict[str, Any]]:
@@ -159,19 +157,33 @@ class ClobClient(ApiClient):
         merged: dict[str, list[dict[str, Any]]] = {token: [] for token in ids}
         for chunk in chunked(ids, BATCH_HISTORY_MAX_TOKENS):
             for window_start, window_end in split_window(start, end):
-                body: dict[str, Any] = {"markets": chunk, "start_ts": window_start, "end_ts": window_end}
-                if fidelity is not None:
-                    body["fidelity"] = int(fidelity)
-                response = self.endpoint.raw("POST", "/batch-prices-history", json_body=body)
-                value = self.endpoint.decode(response, expect=dict)
-                history = value.get("history")
-                if not isinstance(history, dict):
-                    raise malformed(self.endpoint, response, "expected {'history': {token_id: [...]}}")
+                history = self.batch_prices_history_window(chunk, start_ts=window_start, end_ts=window_end, fidelity=fidelity)
                 for token, points in history.items():
-                    if not isinstance(points, list):
-                        raise malformed(self.endpoint, response, f"history[{token!r}] is not an array")
-                    merged.setdefault(str(token), []).extend(points)
+                    merged.setdefault(token, []).extend(points)
         return {token: _merge_points(points) for token, points in merged.items()}
+
+    def batch_prices_history_window(
+        self, token_ids: Sequence[str], *, start_ts: int, end_ts: int, fidelity: int | None = None
+    ) -> dict[str, list[Any]]:
+        """One ``POST /batch-prices-history`` (≤ 20 tokens, a window of ≤ 15 days) → ``{token_id: [points]}``.
+
+        The points are returned as sent, not merged nor sorted, so a caller can validate each one (and set a
+        malformed one aside) without losing the rest of the response; the envelope is checked here.
+        """
+        if len(token_ids) > BATCH_HISTORY_MAX_TOKENS or end_ts - start_ts > MAX_HISTORY_WINDOW_SECONDS:
+            raise ValueError(f"one batch request takes ≤ {BATCH_HISTORY_MAX_TOKENS} tokens and ≤ 15 days")
+        body: dict[str, Any] = {"markets": list(token_ids), "start_ts": start_ts, "end_ts": end_ts}
+        if fidelity is not None:
+            body["fidelity"] = int(fidelity)
+        response = self.endpoint.raw("POST", "/batch-prices-history", json_body=body)
+        value = self.endpoint.decode(response, expect=dict)
+        history = value.get("history")
+        if not isinstance(history, dict):
+            raise malformed(self.endpoint, response, "expected {'history': {token_id: [...]}}")
+        for token, points in history.items():
+            if not isinstance(points, list):
+                raise malformed(self.endpoint, response, f"history[{token!r}] is not an array")
+        return {str(token): points for token, points in history.items()}
 
     # -- markets ---------------------------------------------------------------------------------
     def iter_market_pages(self, cursor: str = FIRST_CURSOR) -> Iterator[Page]:

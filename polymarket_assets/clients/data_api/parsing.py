@@ -1,0 +1,125 @@
+"""Data API v2 rows (trades, leaderboard, prices history; api_reference §3.2) → typed values.
+
+Nothing here performs I/O or imports Dagster.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from polymarket_assets.clients.clob.parsing import PricePoint
+from polymarket_assets.clients.wire import (
+    ParseError,
+    bool_field,
+    compact_json,
+    decimal_field,
+    id_field,
+    int_field,
+    require_mapping,
+    required_id_field,
+    text_or_none,
+    ts_field,
+)
+
+__all__ = ["DATA_V2_OUTCOME_INDEX_UNKNOWN", "TradeV2", "LeaderboardRowV2", "parse_trade_v2", "parse_leaderboard_row_v2", "parse_price_point_v2"]
+
+#: Data API v2 sentinel: ``outcome_index: 999`` = "the outcome could not be labeled" (§3.2, quirk 9).
+DATA_V2_OUTCOME_INDEX_UNKNOWN = 999
+
+
+class TradeV2(TypedDict):
+    """A ``/v2/trades`` row. Free text ``""`` → ``None`` except ``event_slug``, kept as sent (see above)."""
+
+    transaction_hash: str | None
+    proxy_wallet: str | None  # the taker's proxy wallet (taker_only=true)
+    side: str | None  # BUY | SELL, the taker's side
+    token_id: str
+    condition_id: str | None
+    size: Decimal | None  # shares
+    price: Decimal | None  # USDC per share
+    timestamp: datetime | None
+    title: str | None
+    slug: str | None  # the market's slug
+    event_slug: str | None  # "" when the feed does not know the event
+    outcome: str | None
+    outcome_index: int | None  # 999 (DATA_V2_OUTCOME_INDEX_UNKNOWN) when the feed could not label it
+    name: str | None
+    pseudonym: str | None
+    raw_json: str
+
+
+class LeaderboardRowV2(TypedDict):
+    """A ``/v2/leaderboard`` row. ``volume`` is in shares; ``rank`` 0 = unranked; ties share a rank."""
+
+    rank: int | None
+    user_id: str
+    user_name: str | None
+    pnl: Decimal | None
+    volume: Decimal | None
+    profile_image: str | None
+    x_username: str | None
+    verified: bool | None
+    raw_json: str
+
+
+def parse_trade_v2(obj: Any) -> TradeV2:
+    """Flatten a Data API **v2** ``/v2/trades`` row (snake_case; §3.2).
+
+    The feed's sentinels are kept as sent (quirk 9): ``outcome_index`` may be
+    :data:`DATA_V2_OUTCOME_INDEX_UNKNOWN` (999, "outcome could not be labeled") and ``event_slug`` may be
+    ``""``; what they mean for a stored row is decided by the consumer (bronze maps both to NULL). ``size``
+    is in shares, ``price`` in USDC per share; ``timestamp`` is int seconds. ``token_id`` stays a string.
+    """
+    trade = require_mapping(obj, "v2 trade")
+    event_slug = trade.get("event_slug")
+    return {
+        "transaction_hash": text_or_none(trade.get("transaction_hash")),
+        "proxy_wallet": text_or_none(trade.get("proxy_wallet")),
+        "side": text_or_none(trade.get("side")),
+        "token_id": required_id_field(trade, "token_id"),
+        "condition_id": id_field(trade, "condition_id"),
+        "size": decimal_field(trade, "size"),
+        "price": decimal_field(trade, "price"),
+        "timestamp": ts_field(trade, "timestamp"),
+        "title": text_or_none(trade.get("title")),
+        "slug": text_or_none(trade.get("slug")),
+        "event_slug": None if event_slug is None else str(event_slug),
+        "outcome": text_or_none(trade.get("outcome")),
+        "outcome_index": int_field(trade, "outcome_index"),
+        "name": text_or_none(trade.get("name")),
+        "pseudonym": text_or_none(trade.get("pseudonym")),
+        "raw_json": compact_json(obj),
+    }
+
+
+def parse_leaderboard_row_v2(obj: Any) -> LeaderboardRowV2:
+    """Flatten a ``/v2/leaderboard`` row (§3.2). ``volume`` is in **shares**, not USDC; ``rank`` 0 means
+    unranked; ties share a rank."""
+    row = require_mapping(obj, "v2 leaderboard row")
+    return {
+        "rank": int_field(row, "rank"),
+        "user_id": required_id_field(row, "user_id"),
+        "user_name": text_or_none(row.get("user_name")),
+        "pnl": decimal_field(row, "pnl"),
+        "volume": decimal_field(row, "volume"),
+        "profile_image": text_or_none(row.get("profile_image")),
+        "x_username": text_or_none(row.get("x_username")),
+        "verified": bool_field(row, "verified"),
+        "raw_json": compact_json(obj),
+    }
+
+
+def parse_price_point_v2(obj: Any, token_id: str | None = None) -> PricePoint:
+    """A ``/v2/prices-history`` point ``{timestamp (s), price, resolution_seconds}`` (§3.2)."""
+    point = require_mapping(obj, "v2 price point")
+    if point.get("timestamp") is None or point.get("price") is None:
+        raise ParseError("v2 price point needs timestamp and price", obj)
+    return {
+        "token_id": token_id,
+        "ts": ts_field(point, "timestamp"),
+        "price": decimal_field(point, "price"),
+        "resolution_seconds": int_field(point, "resolution_seconds"),
+        "source": "data_v2",
+    }
