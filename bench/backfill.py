@@ -46,7 +46,7 @@ import dagster as dg  # noqa: E402
 import psutil  # noqa: E402
 
 from polymarket_assets.bronze.parquet_io import read_partition  # noqa: E402
-from polymarket_assets.bronze.trades import trades  # noqa: E402
+from polymarket_assets.defs.bronze.trades import trades  # noqa: E402
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource  # noqa: E402
 from polymarket_assets_tests.bronze.world_trades import TradesWorld, asset_config, range_tags  # noqa: E402
 from polymarket_assets_tests.support.fake_api import FakeApi  # noqa: E402

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 
 from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource  # noqa: E402
-from polymarket_assets.streaming.job import OrderbookLoggerConfig, build_logger  # noqa: E402
+from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, build_logger  # noqa: E402
 
 
 def cpu_seconds() -> float:

@@ -1,8 +1,9 @@
 """polymarket-assets: a Dagster code location for prediction-market data.
 
-``import polymarket_assets.clients`` stays free of Dagster. The Dagster ``Definitions`` object is
-exposed lazily as ``polymarket_assets.defs`` so that ``dagster ... -m polymarket_assets`` finds it
-without the API clients paying for a Dagster import.
+``import polymarket_assets.clients`` stays free of Dagster. The code location (``polymarket_assets.definitions``:
+every definition under ``polymarket_assets/defs/``, autoloaded) is exposed lazily as
+``polymarket_assets.code_location`` so that ``dagster ... -m polymarket_assets`` finds it without the API
+clients paying for a Dagster import. (``polymarket_assets.defs`` is the defs folder itself.)
 """
 
 from typing import Any
@@ -11,7 +12,7 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    if name == "defs":
+    if name == "code_location":
         from polymarket_assets.definitions import defs
 
         return defs
@@ -19,4 +20,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals().keys(), "defs"])
+    return sorted([*globals().keys(), "code_location"])

@@ -1,8 +1,10 @@
-"""The code location: every layer's definitions merged, with the shared resources bound once."""
+"""The code location: every definition under ``polymarket_assets/defs/``, autoloaded (``dg.load_from_defs_folder``).
 
-from __future__ import annotations
+``dagster dev`` (``workspace.yaml``), ``dagster ... -m polymarket_assets`` and ``dg`` all load this.
+"""
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
 
@@ -10,10 +12,7 @@ import dagster as dg
 # the warning would otherwise print once per asset on every load of the code location.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-# Modules, not their ``defs``: Dagster refuses a module with more than one Definitions object at its top level.
-from polymarket_assets.bronze import definitions as bronze  # noqa: E402
-from polymarket_assets.resources import default_resources  # noqa: E402
-from polymarket_assets.silver import definitions as silver  # noqa: E402
-from polymarket_assets.streaming import definitions as streaming  # noqa: E402
 
-defs = dg.Definitions.merge(bronze.defs, streaming.defs, silver.defs, dg.Definitions(resources=default_resources()))
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

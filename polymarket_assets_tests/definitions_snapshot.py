@@ -97,9 +97,9 @@ def snapshot(defs: dg.Definitions) -> dict[str, Any]:
 
 
 def current() -> dict[str, Any]:
-    import polymarket_assets
+    from polymarket_assets_tests.support.code_location import code_location
 
-    return snapshot(polymarket_assets.defs)
+    return snapshot(code_location())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,16 +53,6 @@ CROSS_TABLE_CHECK_AUTOMATION_CONDITION = (
 
 SILVER_KEYS = [dg.AssetKey([SILVER_PREFIX, name]) for name in MODELS]
 
-# One sensor for the whole silver group.
-silver_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "silver_automation_sensor",
-    target=dg.AssetSelection.groups(SILVER_PREFIX),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Evaluates the silver automation condition: refresh silver after a bronze partition lands.",
-)
-
-
 EMPTY = hashlib.sha256().hexdigest()[:16]
 
 
@@ -75,24 +65,3 @@ def bronze_state(lake: LakeResource) -> dict[str, str]:
             digest.update(f"{day}:{part.fingerprint}\n".encode())
         out[source] = digest.hexdigest()[:16]
     return out
-
-
-@dg.sensor(
-    name="silver_bronze_files_sensor",
-    asset_selection=dg.AssetSelection.assets(*SILVER_KEYS),
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="For bronze written outside Dagster: refresh the silver tables whose bronze files changed on disk.",
-)
-def silver_bronze_files_sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
-    state = bronze_state(lake)
-    previous = json.loads(context.cursor) if context.cursor else {}
-    changed = sorted(s for s, digest in state.items() if previous.get(s, EMPTY) != digest)
-    context.update_cursor(json.dumps(state))
-    if not changed:
-        return dg.SkipReason("bronze unchanged on disk")
-    # a table computed from another silver table follows that table (its automation condition), not the files
-    targets = [dg.AssetKey([SILVER_PREFIX, m.name]) for m in MODELS.values()
-               if m.source_layer == "bronze" and set(m.sources) & set(changed)]
-    run_key = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
-    return dg.RunRequest(run_key=run_key, asset_selection=targets, tags={"silver/trigger": "bronze files: " + ",".join(changed)})

@@ -1,5 +1,7 @@
-"""Order-book streaming: the long-running logger job (discovery + polling + writer threads), its sensor,
-and the bronze asset that compacts what it writes (its silver tables are silver models: ``silver/``).
+"""Order-book streaming machinery: the long-running REST logger (discovery + polling + writer threads) and what
+its runs and its keep-alive sensor need. The Dagster job and sensor are in ``polymarket_assets/defs/streaming/``;
+the compaction of what it writes into bronze is ``polymarket_assets/bronze/datasets/orderbook_snapshots.py``;
+its silver tables are silver models (``polymarket_assets/silver/orderbook_models.py``).
 
 Layout::
 
@@ -11,7 +13,7 @@ Layout::
     poller.py       hot path: per-venue thread pools, POST /books batches, backoff + cooldown
     writer.py       one thread: queue -> hourly JSONL, flush >= 1/s, fsync on rotation and shutdown
     logger.py       wires the threads, bounded duration, stop event, progress stats
-    job.py          ``orderbook_logger_job``
-    sensor.py       keeps exactly one logger run alive
-    assets.py       ``bronze/orderbook_snapshots`` (JSONL -> Parquet, daily partitions)
+    stats.py        the logger's counters and latency histogram
+    logger_run.py   one run of the job: its run config, the logger built from it, its metadata
+    sensor.py       how the sensor keeps exactly one logger run alive
 """

@@ -1,4 +1,5 @@
-"""``orderbook_logger_sensor``: keeps exactly one ``orderbook_logger_job`` run alive.
+"""How ``orderbook_logger_sensor`` (``polymarket_assets/defs/streaming/orderbook_logger_sensor.py``) keeps exactly
+one ``orderbook_logger_job`` run alive.
 
 Every tick (``minimum_interval_seconds=30``):
 
@@ -38,13 +39,11 @@ from typing import Any, Mapping
 import dagster as dg
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.streaming.job import (
+from polymarket_assets.streaming.logger_run import (
     JOB_NAME,
-    MAX_RUNTIME_MARGIN_SECONDS,  # noqa: F401 - re-exported
     MAX_RUNTIME_TAG,
     OrderbookLoggerConfig,
     max_runtime_seconds,
-    orderbook_logger_job,
 )
 from polymarket_assets.streaming.logger import STATS_NAME
 
@@ -136,7 +135,7 @@ def make_orderbook_logger_sensor(
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name=name,
-        job=orderbook_logger_job,
+        job_name=JOB_NAME,
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
         description="Keeps exactly one orderbook_logger_job run alive: launches one when none is queued or running, "
@@ -156,5 +155,3 @@ def make_orderbook_logger_sensor(
 
     return _sensor
 
-
-orderbook_logger_sensor = make_orderbook_logger_sensor()

@@ -37,7 +37,7 @@ def materialize_range(base_url: str, data_dir: str, first: str, last: str, days_
     import dagster as dg
 
     from polymarket_assets.bronze.datasets import markets as markets_dataset
-    from polymarket_assets.bronze.markets import markets
+    from polymarket_assets.defs.bronze.markets import markets
     from polymarket_assets_tests.bronze.conftest import make_resources
 
     markets_dataset.SPEC = dataclasses.replace(markets_dataset.SPEC, max_days_per_walk=days_per_walk)

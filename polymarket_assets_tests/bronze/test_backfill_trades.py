@@ -21,7 +21,7 @@ import pytest
 
 from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, read_partition
-from polymarket_assets.bronze.trades import trades
+from polymarket_assets.defs.bronze.trades import trades
 from polymarket_assets_tests.bronze.conftest import make_resources
 from polymarket_assets_tests.bronze.helpers import dagster_materialize_cli
 from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld, asset_config, materialization_by_partition, range_tags, table_content
@@ -170,7 +170,7 @@ def test_a_finished_range_is_refreshed_when_run_again(tmp_path: Path, api: FakeA
 
 KILL_SCRIPT = """
 import sys, dagster as dg
-from polymarket_assets.bronze.trades import trades
+from polymarket_assets.defs.bronze.trades import trades
 from polymarket_assets_tests.bronze.conftest import make_resources
 from polymarket_assets_tests.bronze.world_trades import asset_config, range_tags
 from pathlib import Path
@@ -224,8 +224,8 @@ def test_a_killed_range_run_leaves_only_complete_partitions_and_resumes(tmp_path
 
 CLI_DEFS = """
 import dagster as dg
-from polymarket_assets.bronze.prices import prices
-from polymarket_assets.bronze.trades import trades
+from polymarket_assets.defs.bronze.prices import prices
+from polymarket_assets.defs.bronze.trades import trades
 from polymarket_assets.resources import default_resources
 
 defs = dg.Definitions(assets=[trades, prices], resources=default_resources())

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from polymarket_assets.bronze.gamma_events import gamma_events
-from polymarket_assets.bronze.markets import markets
+from polymarket_assets.defs.bronze.gamma_events import gamma_events
+from polymarket_assets.defs.bronze.markets import markets
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file
 from polymarket_assets.bronze.engine.quarantine import quarantined_files
 from polymarket_assets_tests.bronze.conftest import DAY

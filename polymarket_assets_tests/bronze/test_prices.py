@@ -15,7 +15,7 @@ import pytest
 from polymarket_assets.bronze.datasets import prices as prices_dataset
 from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, read_partition
-from polymarket_assets.bronze.prices import prices
+from polymarket_assets.defs.bronze.prices import prices
 from polymarket_assets.bronze.schemas import PRICES
 from polymarket_assets_tests.bronze.conftest import make_resources
 from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld, asset_config, materialization_by_partition, midnight, range_tags, table_content

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ def test_clients_import_without_dagster() -> None:
 
 def test_loading_the_code_location_prints_no_warnings(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-W", "default", "-c", "import polymarket_assets as p; p.defs.resolve_asset_graph()"],
+        [sys.executable, "-W", "default", "-c", "import polymarket_assets as p; p.code_location().resolve_asset_graph()"],
         cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "POLYMARKET_DATA_DIR": str(tmp_path)},
     )
     assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr
@@ -47,7 +48,8 @@ def test_loading_the_code_location_prints_no_warnings(tmp_path: Path) -> None:
 
 def test_defs_exposed_lazily_on_the_package(tmp_path: Path) -> None:
     out = _python(
-        "import dagster as dg, polymarket_assets as p; print(isinstance(p.defs, dg.Definitions)); print('defs' in dir(p))",
+        "import dagster as dg, polymarket_assets as p; print(isinstance(p.code_location(), dg.Definitions)); "
+        "print('code_location' in dir(p))",
         POLYMARKET_DATA_DIR=str(tmp_path),
     )
     assert out.split() == ["True", "True"]
@@ -56,7 +58,7 @@ def test_defs_exposed_lazily_on_the_package(tmp_path: Path) -> None:
 def test_every_asset_is_tagged(tmp_path: Path) -> None:
     code = (
         "import json, polymarket_assets as p\n"
-        "g = p.defs.resolve_asset_graph()\n"
+        "g = p.code_location().resolve_asset_graph()\n"
         "out = []\n"
         "for key in g.get_all_asset_keys():\n"
         "    n = g.get(key)\n"
@@ -90,9 +92,44 @@ def test_dagster_definitions_validate_cli(tmp_path: Path, target: list[str]) -> 
 def test_silver_automation_sensor_covers_every_silver_asset(tmp_path: Path) -> None:
     code = (
         "import polymarket_assets as p\n"
-        "sensor = p.defs.resolve_sensor_def('silver_automation_sensor')\n"
-        "graph = p.defs.resolve_asset_graph()\n"
+        "d = p.code_location()\n"
+        "sensor = d.resolve_sensor_def('silver_automation_sensor')\n"
+        "graph = d.resolve_asset_graph()\n"
         "print(' '.join(sorted(k.to_user_string() for k in sensor.asset_selection.resolve(graph))))\n"
     )
     targeted = set(_python(code, POLYMARKET_DATA_DIR=str(tmp_path)).split())
     assert targeted == {key for key in EXPECTED_ASSETS if key.startswith("silver/")}
+
+
+IMPORTS_DEFS = re.compile(r"^\s*(from\s+polymarket_assets\.defs\b|import\s+polymarket_assets\.defs\b|from\s+polymarket_assets\s+import\s+defs\b)", re.M)
+
+
+def test_nothing_outside_defs_imports_from_defs() -> None:
+    """``defs/`` holds only definitions; the machinery in the plain packages never imports from it."""
+    package = REPO / "polymarket_assets"
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in package.rglob("*.py")
+        if "defs" not in path.relative_to(package).parts[:1]
+        and path.name != "definitions.py"
+        and IMPORTS_DEFS.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["check", "defs"], ["list", "defs"]], ids=["check", "list"])
+def test_dg_cli(tmp_path: Path, command: list[str]) -> None:
+    """``dg check defs`` validates the autoloaded defs/ folder; ``dg list defs`` shows every kind of definition."""
+    env = {**os.environ, "POLYMARKET_DATA_DIR": str(tmp_path), "DAGSTER_HOME": str(tmp_path), "NO_COLOR": "1", "COLUMNS": "400"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    dg_cli = Path(sys.executable).with_name("dg")
+    result = subprocess.run([str(dg_cli), *command], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    if command[0] == "check":
+        assert "All definitions loaded successfully" in out
+    else:
+        for name in ("bronze/trades", "silver/trade_fact", "bronze_daily_job", "orderbook_logger_job", "bronze_daily_schedule",
+                     "orderbook_logger_sensor", "silver_automation_sensor", "reconciles_with_bronze", "polymarket_api"):
+            assert name in out, f"{name} missing from `dg list defs`:\n{out}"

@@ -10,7 +10,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.silver.assets import SILVER_ASSETS, SILVER_CHECKS
+from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS, silver_cross_table_checks as SILVER_CHECKS
 
 
 def resources(lake: Path, db: Path) -> dict[str, Any]:

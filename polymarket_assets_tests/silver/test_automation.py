@@ -7,12 +7,8 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.silver.assets import SILVER_ASSETS, SILVER_CHECKS
-from polymarket_assets.silver.automation import (
-    silver_automation_sensor,
-    silver_bronze_files_sensor,
-)
-from polymarket_assets.silver.definitions import defs as silver_defs
+from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS, silver_cross_table_checks as SILVER_CHECKS
+from polymarket_assets.defs.silver.sensors import silver_automation_sensor, silver_bronze_files_sensor
 from polymarket_assets_tests.silver.bronze_fixtures import board_rows, book_rows_day2, write_partition
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
@@ -117,7 +113,9 @@ def test_eager_would_never_fire_for_unpartitioned_silver_over_daily_bronze(tmp_p
 
 def test_the_silver_sensor_targets_every_silver_asset_and_check():
     assert silver_automation_sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    names = {s.name for s in silver_defs.sensors}
+    from polymarket_assets.defs.silver import sensors
+
+    names = {s.name for s in dg.load_definitions_from_module(sensors).sensors or []}
     assert names == {"silver_automation_sensor", "silver_bronze_files_sensor"}
 
 

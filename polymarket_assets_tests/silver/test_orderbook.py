@@ -9,7 +9,7 @@ from decimal import Decimal
 import dagster as dg
 import duckdb
 
-from polymarket_assets.silver.assets import column_lineage
+from polymarket_assets.silver.asset_builder import column_lineage
 from polymarket_assets.silver.duck import open_writer
 from polymarket_assets.silver.ledger import LEDGER_TABLE
 from polymarket_assets.silver.load import load_model

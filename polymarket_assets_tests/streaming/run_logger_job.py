@@ -11,7 +11,7 @@ import dagster as dg
 from dagster._utils.interrupts import setup_interrupt_handlers
 
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-from polymarket_assets.streaming.job import orderbook_logger_job
+from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 
 
 def main() -> int:

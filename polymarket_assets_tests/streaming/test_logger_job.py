@@ -16,12 +16,12 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-from polymarket_assets.silver.assets import SILVER_ASSETS
-from polymarket_assets.streaming import job as job_module
-from polymarket_assets.streaming.assets import bronze_orderbook_snapshots
+from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
+from polymarket_assets.streaming import logger_run as job_module
+from polymarket_assets.defs.bronze.orderbook_snapshots import orderbook_snapshots as bronze_orderbook_snapshots
 from polymarket_assets.streaming.clock import FakeClock
 from polymarket_assets.streaming.discovery import read_snapshot
-from polymarket_assets.streaming.job import orderbook_logger_job
+from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
 from polymarket_assets_tests.streaming.fake_venues import btc_tokens
 
@@ -208,7 +208,7 @@ def test_bench_smoke(tmp_path):
 def test_limitless_outage_cools_down_without_slowing_polymarket(server, clients, tmp_path):
     """Real clients + transport against the local server: Limitless answers 500, then hangs."""
     from polymarket_assets.streaming.clock import Clock
-    from polymarket_assets.streaming.job import OrderbookLoggerConfig, build_logger
+    from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, build_logger
 
     gamma, clob, limitless = clients
     cfg = OrderbookLoggerConfig(

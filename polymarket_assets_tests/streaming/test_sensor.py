@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.streaming.definitions import defs
-from polymarket_assets.streaming.job import JOB_NAME
-from polymarket_assets.streaming.sensor import ALIVE, orderbook_logger_sensor
+from polymarket_assets.streaming.logger_run import JOB_NAME
+from polymarket_assets.defs.streaming.orderbook_logger_sensor import orderbook_logger_sensor
+from polymarket_assets.streaming.sensor import ALIVE
 
 S = dg.DagsterRunStatus
 STATE_ROOT = Path(tempfile.mkdtemp(prefix="sensor-lake-"))
@@ -30,7 +30,7 @@ def tick(instance, cursor, lake=None):
 def add_run(instance, status, tags=None, job_name=JOB_NAME):
     """Put a run of the job with ``status`` into the instance (as the daemon/run launcher would have)."""
     origin = RemoteRepositoryOrigin(
-        InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="polymarket_assets.streaming.definitions")), "__repository__"
+        InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="polymarket_assets.definitions")), "__repository__"
     ).get_job_origin(job_name)
     run = DagsterRun(job_name=job_name, run_id=make_new_run_id(), status=status, tags=tags or {}, remote_job_origin=origin)
     return instance.add_run(run)
@@ -113,34 +113,23 @@ def test_alive_statuses_cover_every_non_terminal_status():
     assert set(ALIVE) == set(S) - {S.SUCCESS, S.FAILURE, S.CANCELED}
 
 
-def test_definitions_wire_job_sensor_and_assets(tmp_path):
-    from dagster_duckdb import DuckDBResource
+def test_code_location_wires_job_sensor_and_compaction():
+    from polymarket_assets_tests.support.code_location import code_location
 
-    from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-
-    limiter = RateLimiterResource(db_path=str(tmp_path / "rl.sqlite"))
-    bound = dg.Definitions.merge(
-        defs,
-        dg.Definitions(resources={
-            "polymarket_api": PolymarketApiResource(rate_limiter=limiter),
-            "lake": LakeResource(data_dir=str(tmp_path)),
-            "duckdb": DuckDBResource(database=str(tmp_path / "x.duckdb")),
-            "rate_limiter": limiter,
-        }),
-    )
-    sensor = bound.resolve_sensor_def("orderbook_logger_sensor")
+    defs = code_location()
+    sensor = defs.resolve_sensor_def("orderbook_logger_sensor")
     assert sensor.job_name == JOB_NAME
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED and sensor.minimum_interval_seconds == 30
-    assert bound.resolve_job_def(JOB_NAME).executor_def.name == "in_process"
-    assert bound.resolve_schedule_def("orderbook_compaction_schedule").job_name == "orderbook_compaction_job"
-    keys = {k.to_user_string() for k in bound.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {"bronze/orderbook_snapshots"}  # its silver tables are silver models (silver.definitions)
+    assert defs.resolve_job_def(JOB_NAME).executor_def.name == "in_process"
+    assert defs.resolve_schedule_def("orderbook_compaction_schedule").job_name == "orderbook_compaction_job"
+    compaction = defs.resolve_job_def("orderbook_compaction_job")
+    assert {k.to_user_string() for k in compaction.asset_layer.selected_asset_keys} == {"bronze/orderbook_snapshots"}
 
 
 def test_compaction_schedule_targets_yesterday():
     import datetime as dt
 
-    from polymarket_assets.streaming.assets import orderbook_compaction_schedule
+    from polymarket_assets.defs.bronze.schedules import orderbook_compaction_schedule
 
     ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 1, 2, 0, 20, tzinfo=dt.timezone.utc))
     request = orderbook_compaction_schedule(ctx)
@@ -207,7 +196,8 @@ def test_a_run_still_in_its_first_discovery_pass_is_alive_and_a_dead_one_is_not(
 
 def test_job_itself_bounds_runs_launched_by_hand():
     """E: a run launched from the UI (no sensor tags) still carries dagster/max_runtime."""
-    from polymarket_assets.streaming.job import OrderbookLoggerConfig, orderbook_logger_job
+    from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
+    from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig
 
     expected = str(int(OrderbookLoggerConfig().duration_minutes * 60 + 600))
     assert orderbook_logger_job.tags["dagster/max_runtime"] == expected == "4200"

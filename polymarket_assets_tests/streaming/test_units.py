@@ -141,15 +141,15 @@ def test_warns_when_limitless_markets_exceed_the_shared_budget(tmp_path):
     from types import SimpleNamespace
 
     from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource
-    from polymarket_assets.streaming.job import OrderbookLoggerConfig, _warn_if_over_budget
+    from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, warn_if_over_budget
 
     api = PolymarketApiResource(rate_limiter=RateLimiterResource(db_path=str(tmp_path / "rl.sqlite"), budgets={"limitless": 50}))
     insts = [make_instrument(venue="limitless", source="limitless", market_id=f"m{i}", instrument_id="BOOK", poll_key=f"m{i}") for i in range(6)]
     logger = SimpleNamespace(discovery=SimpleNamespace(instruments=lambda: insts))
     warnings: list[str] = []
     log = SimpleNamespace(warning=warnings.append)
-    _warn_if_over_budget(api, OrderbookLoggerConfig(cadence_seconds=1.0), logger, log)
+    warn_if_over_budget(api, OrderbookLoggerConfig(cadence_seconds=1.0), logger, log)
     assert warnings and "6 Limitless markets" in warnings[0] and "5.0 req/s" in warnings[0]
     warnings.clear()
-    _warn_if_over_budget(api, OrderbookLoggerConfig(cadence_seconds=2.0), logger, log)
+    warn_if_over_budget(api, OrderbookLoggerConfig(cadence_seconds=2.0), logger, log)
     assert not warnings

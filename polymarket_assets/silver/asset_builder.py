@@ -1,4 +1,4 @@
-"""The silver Dagster assets: one unpartitioned asset per model, each a thin wrapper around ``load_model``.
+"""How a silver model becomes a Dagster asset: one unpartitioned asset per model, a thin wrapper around ``load_model``.
 
 Every asset: key ``silver/<model>``, group ``silver``, kind ``duckdb``, pool ``duckdb`` (one writer at a
 time), deps = its bronze parents or the silver table it is computed from (lineage in the UI; column
@@ -240,9 +240,3 @@ def build_cross_table_check(model: Model, check: CheckDef) -> dg.AssetChecksDefi
         return _result(model, check.name, outcome)
 
     return _cross_table_check
-
-
-SILVER_ASSETS: list[dg.AssetsDefinition] = [build_silver_asset(m) for m in MODELS.values()]
-SILVER_CHECKS: list[dg.AssetChecksDefinition] = [
-    build_cross_table_check(m, c) for m in MODELS.values() for c in CHECKS[m.name] if c.phase == "after"
-]

@@ -9,14 +9,13 @@ from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.datasets import market_tokens as dataset
 from polymarket_assets.bronze.engine import ObjectWalk, run_dataset
 from polymarket_assets.bronze.engine.upstream import require_partitions
-from polymarket_assets.bronze.markets import markets
 from polymarket_assets.bronze.partitions import partition_days
 from polymarket_assets.resources import LakeResource
 
 
 @dg.asset(
     name=dataset.ASSET,
-    deps=[markets],
+    deps=[dg.AssetKey(["bronze", "markets"])],
     **bronze_asset_kwargs(
         kinds={"polymarket"},
         pool=None,

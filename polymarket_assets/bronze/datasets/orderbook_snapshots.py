@@ -1,4 +1,4 @@
-"""``bronze/orderbook_snapshots``: one day of the logger's JSONL compacted into one Parquet partition.
+"""How ``bronze/orderbook_snapshots`` is built: one day of the logger's JSONL compacted into one Parquet partition.
 
 Input: every ``stream/<venue>/orderbooks/date=YYYY-MM-DD/*.jsonl`` of the partition's day (the day of
 ``received_ts``, UTC). Output: ``bronze/orderbook_snapshots/dt=YYYY-MM-DD/part-0.parquet`` written with the
@@ -31,7 +31,6 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from polymarket_assets.bronze.schemas import BOOK_LEVEL, BOOK_PRICE, BOOK_SIZE, BOOK_TS, ORDERBOOK_SNAPSHOTS
-from polymarket_assets.resources import LakeResource
 
 ASSET_NAME = "orderbook_snapshots"
 BLOCK_BYTES = 64 * 1024 * 1024
@@ -223,7 +222,7 @@ def write_partition(lake_root: Path, day: str) -> tuple[CompactionStats, Path, i
     return stats, written.path, written.bytes
 
 
-def _table_schema() -> dg.TableSchema:
+def table_schema() -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(name=f.name, type=str(f.type), constraints=dg.TableColumnConstraints(nullable=f.nullable))
@@ -232,40 +231,14 @@ def _table_schema() -> dg.TableSchema:
     )
 
 
-def _asset_kwargs() -> dict[str, Any]:
-    description = (
-        "Order-book snapshots written by orderbook_logger_job (JSONL under stream/<venue>/orderbooks/date=…/), "
-        "compacted per UTC day of received_ts into one Parquet partition. Torn final lines are skipped and counted."
-    )
-    try:
-        from polymarket_assets.bronze.asset_defaults import bronze_asset_kwargs
-
-        return bronze_asset_kwargs(kinds={"parquet"}, pool=None, description=description)
-    except ImportError:  # pragma: no cover - bronze layer not installed
-        from polymarket_assets.bronze.partitions import DAILY_PARTITIONS
-
-        return {
-            "key_prefix": ["bronze"],
-            "group_name": "bronze",
-            "owners": ["team:data-platform"],
-            "kinds": {"parquet"},
-            "partitions_def": DAILY_PARTITIONS,
-            "backfill_policy": dg.BackfillPolicy.single_run(),
-            "description": description,
-        }
-
-
-@dg.asset(name=ASSET_NAME, **_asset_kwargs())
-def bronze_orderbook_snapshots(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    from polymarket_assets.bronze.partitions import partition_days
-
-    days = [d.isoformat() for d in partition_days(context)]
+def compact_days(lake_root: Path, days: list[str], log: Any) -> dict[str, Any]:
+    """Compact every day of ``days`` into its partition; returns the run's materialization metadata."""
     totals = CompactionStats()
     per_day: list[str] = ["| day | rows | torn | corrupt | files | bytes |", "|---|---|---|---|---|---|"]
     total_bytes = 0
     last_path: Path | None = None
     for day in days:
-        stats, path, size = write_partition(lake.root, day)
+        stats, path, size = write_partition(lake_root, day)
         total_bytes += size
         last_path = path
         totals.rows += stats.rows
@@ -277,15 +250,15 @@ def bronze_orderbook_snapshots(context: dg.AssetExecutionContext, lake: LakeReso
         for venue, n in stats.rows_by_venue.items():
             totals.rows_by_venue[venue] = totals.rows_by_venue.get(venue, 0) + n
         per_day.append(f"| {day} | {stats.rows} | {stats.torn_lines_skipped} | {stats.corrupt_lines_skipped} | {len(stats.files)} | {size} |")
-        context.log.info(
+        log.info(
             f"bronze/orderbook_snapshots {day}: {stats.rows} rows from {len(stats.files)} files "
             f"({stats.torn_lines_skipped} torn, {stats.corrupt_lines_skipped} corrupt lines skipped) -> {path}"
         )
         if stats.torn_lines_skipped or stats.corrupt_lines_skipped:
-            context.log.warning(f"{day}: skipped {stats.torn_lines_skipped} torn and {stats.corrupt_lines_skipped} corrupt lines")
+            log.warning(f"{day}: skipped {stats.torn_lines_skipped} torn and {stats.corrupt_lines_skipped} corrupt lines")
     metadata: dict[str, Any] = {
         "dagster/row_count": dg.MetadataValue.int(totals.rows),
-        "dagster/column_schema": _table_schema(),
+        "dagster/column_schema": table_schema(),
         "torn_lines_skipped": dg.MetadataValue.int(totals.torn_lines_skipped),
         "corrupt_lines_skipped": dg.MetadataValue.int(totals.corrupt_lines_skipped),
         "values_rounded": dg.MetadataValue.int(totals.values_rounded),
@@ -298,26 +271,4 @@ def bronze_orderbook_snapshots(context: dg.AssetExecutionContext, lake: LakeReso
     if last_path is not None:
         metadata["path"] = dg.MetadataValue.path(str(last_path))
         metadata["preview"] = dg.MetadataValue.md(_preview(last_path))
-    return dg.MaterializeResult(metadata=metadata)
-
-
-orderbook_compaction_job = dg.define_asset_job(
-    "orderbook_compaction_job",
-    selection=dg.AssetSelection.assets(bronze_orderbook_snapshots),
-    description="Compact one day of order-book JSONL into bronze/orderbook_snapshots.",
-)
-
-
-@dg.schedule(
-    name="orderbook_compaction_schedule",
-    cron_schedule="20 0 * * *",
-    execution_timezone="UTC",
-    job=orderbook_compaction_job,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="At 00:20 UTC, compact yesterday's order-book JSONL (the logger has rotated past it) into bronze.",
-)
-def orderbook_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    import datetime as dt
-
-    day = (context.scheduled_execution_time.astimezone(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
-    return dg.RunRequest(run_key=f"orderbook-compaction-{day}", partition_key=day)
+    return metadata

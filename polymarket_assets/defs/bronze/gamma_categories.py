@@ -9,14 +9,13 @@ from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.datasets import gamma_categories as dataset
 from polymarket_assets.bronze.engine import ObjectWalk, run_dataset
 from polymarket_assets.bronze.engine.upstream import require_partitions
-from polymarket_assets.bronze.gamma_events import gamma_events
 from polymarket_assets.bronze.partitions import partition_days
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
 
 @dg.asset(
     name=dataset.ASSET,
-    deps=[gamma_events],
+    deps=[dg.AssetKey(["bronze", "gamma_events"])],
     **bronze_asset_kwargs(
         kinds={"polymarket"},
         pool=POOL_GAMMA,

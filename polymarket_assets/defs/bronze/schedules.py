@@ -1,4 +1,4 @@
-"""The bronze job and its daily schedule.
+"""The bronze jobs and their daily schedules.
 
 ``bronze_daily_schedule`` fires at 00:15 UTC and requests two runs of ``bronze_daily_job``:
 
@@ -17,37 +17,16 @@ import datetime as dt
 import dagster as dg
 
 from polymarket_assets.bronze.asset_defaults import GROUP
-from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, to_day
+from polymarket_assets.bronze.daily_runs import daily_run_requests
+from polymarket_assets.bronze.partitions import DAILY_PARTITIONS
 
-LEADERBOARD_KEY = dg.AssetKey(["bronze", "leaderboard"])
+ORDERBOOK_SNAPSHOTS_KEY = dg.AssetKey(["bronze", "orderbook_snapshots"])
 
 bronze_daily_job = dg.define_asset_job(
     name="bronze_daily_job",
     selection=dg.AssetSelection.groups(GROUP),  # partitioned by DAILY_PARTITIONS, inferred from the assets
     description="Every bronze asset for one day (or a range, as one run per range).",
 )
-
-
-def daily_run_requests(scheduled_at: dt.datetime) -> list[dg.RunRequest]:
-    """The two runs the schedule asks for at ``scheduled_at`` (pure: tested without a Dagster instance)."""
-    today = scheduled_at.astimezone(dt.timezone.utc).date()
-    yesterday = today - dt.timedelta(days=1)
-    first = to_day(DAILY_PARTITIONS.start.strftime("%Y-%m-%d"))
-    requests = []
-    if yesterday >= first:
-        requests.append(
-            dg.RunRequest(run_key=f"bronze-{yesterday.isoformat()}", partition_key=yesterday.isoformat(), tags={"bronze/scheduled": "daily"})
-        )
-    if today >= first:
-        requests.append(
-            dg.RunRequest(
-                run_key=f"bronze-leaderboard-{today.isoformat()}",
-                partition_key=today.isoformat(),
-                asset_selection=[LEADERBOARD_KEY],
-                tags={"bronze/scheduled": "leaderboard-snapshot"},
-            )
-        )
-    return requests
 
 
 @dg.schedule(
@@ -64,3 +43,24 @@ def bronze_daily_schedule(context: dg.ScheduleEvaluationContext):
     if not requests:
         return dg.SkipReason(f"no bronze partition exists yet for {scheduled.date()} (start date {DAILY_PARTITIONS.start.date()})")
     return requests
+
+
+orderbook_compaction_job = dg.define_asset_job(
+    "orderbook_compaction_job",
+    selection=dg.AssetSelection.assets(ORDERBOOK_SNAPSHOTS_KEY),
+    description="Compact one day of order-book JSONL into bronze/orderbook_snapshots.",
+)
+
+
+@dg.schedule(
+    name="orderbook_compaction_schedule",
+    cron_schedule="20 0 * * *",
+    execution_timezone="UTC",
+    job=orderbook_compaction_job,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="At 00:20 UTC, compact yesterday's order-book JSONL (the logger has rotated past it) into bronze.",
+)
+def orderbook_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    scheduled = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
+    day = (scheduled.astimezone(dt.timezone.utc) - dt.timedelta(days=1)).date().isoformat()
+    return dg.RunRequest(run_key=f"orderbook-compaction-{day}", partition_key=day)

@@ -1,0 +1,1 @@
+"""Bronze definitions: one module per asset (named after it), and ``schedules.py`` (jobs and schedules)."""

@@ -1,0 +1,1 @@
+"""Streaming definitions: the order-book logger job and the sensor that keeps one run alive."""
