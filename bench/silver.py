@@ -56,8 +56,9 @@ def _phase_materialize(lake: Path, db: Path, memory_limit: str | None = None) ->
     import dagster as dg
     from dagster_duckdb import DuckDBResource
 
+    from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
+    from polymarket_assets.defs.silver.assets import silver_cross_table_checks as SILVER_CHECKS
     from polymarket_assets.resources import LakeResource
-    from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS, silver_cross_table_checks as SILVER_CHECKS
 
     started = time.monotonic()
     result = dg.materialize(

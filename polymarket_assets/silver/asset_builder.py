@@ -30,7 +30,6 @@ from polymarket_assets.silver.duck import (
 from polymarket_assets.silver.ledger import LoadLedger
 from polymarket_assets.silver.load import LoadResult, load_model, table_exists
 from polymarket_assets.silver.model import Model
-from polymarket_assets.silver.models import MODELS
 
 GROUP = "silver"
 OWNERS = ["team:data-platform"]

@@ -25,7 +25,6 @@ partition may trigger two runs, the second of which finds nothing to do.
 """
 
 import hashlib
-import json
 
 import dagster as dg
 

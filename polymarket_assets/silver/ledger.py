@@ -191,7 +191,7 @@ class LoadLedger:
             params.append(source)
         cur = self.conn.execute(sql + " ORDER BY source, dt", params)
         cols = [d[0] for d in cur.description]
-        return {(r[1], r[2]): dict(zip(cols, r)) for r in cur.fetchall()}
+        return {(r[1], r[2]): dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
 
     def loaded_days(self, target: str, source: str) -> list[dt.date]:
         return [k[1] for k in self.entries(target, source)]

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock, iso_ms
 from polymarket_assets.atomic_files import atomic_write_json
+from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock, iso_ms
 from polymarket_assets.streaming.discovery import SNAPSHOT_NAME, DiscoveryThread
 from polymarket_assets.streaming.poller import BookFetcher, Poller, PollerConfig
 from polymarket_assets.streaming.stats import LoggerStats

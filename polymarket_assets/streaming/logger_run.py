@@ -25,7 +25,7 @@ from polymarket_assets.resources import PolymarketApiResource
 from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock
 from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, VENUE_POLYMARKET
 from polymarket_assets.streaming.logger import LoggerSettings, OrderbookLogger
-from polymarket_assets.streaming.poller import LimitlessBookFetcher, PolymarketBookFetcher, PollerConfig
+from polymarket_assets.streaming.poller import LimitlessBookFetcher, PollerConfig, PolymarketBookFetcher
 from polymarket_assets.streaming.venues.limitless import LimitlessDiscovery
 from polymarket_assets.streaming.venues.polymarket_btc15m import PolymarketBtc15mDiscovery
 from polymarket_assets.streaming.venues.polymarket_general import PolymarketGeneralDiscovery

@@ -39,13 +39,13 @@ from typing import Any, Mapping
 import dagster as dg
 
 from polymarket_assets.resources import LakeResource
+from polymarket_assets.streaming.logger import STATS_NAME
 from polymarket_assets.streaming.logger_run import (
     JOB_NAME,
     MAX_RUNTIME_TAG,
     OrderbookLoggerConfig,
     max_runtime_seconds,
 )
-from polymarket_assets.streaming.logger import STATS_NAME
 
 RUN_KEY_PREFIX = "orderbook-logger-"
 RUN_KEY_TAG = "dagster/run_key"

@@ -24,7 +24,14 @@ from polymarket_assets.bronze.parquet_io import partition_exists, partition_file
 from polymarket_assets.defs.bronze.trades import trades
 from polymarket_assets_tests.bronze.conftest import make_resources
 from polymarket_assets_tests.bronze.helpers import dagster_materialize_cli
-from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld, asset_config, materialization_by_partition, range_tags, table_content
+from polymarket_assets_tests.bronze.world_trades import (
+    RANGE,
+    TradesWorld,
+    asset_config,
+    materialization_by_partition,
+    range_tags,
+    table_content,
+)
 from polymarket_assets_tests.support.fake_api import FakeApi
 
 OP = "bronze__trades"

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from polymarket_assets.bronze.engine.quarantine import quarantined_files
+from polymarket_assets.bronze.parquet_io import partition_exists, partition_file
 from polymarket_assets.defs.bronze.gamma_events import gamma_events
 from polymarket_assets.defs.bronze.markets import markets
-from polymarket_assets.bronze.parquet_io import partition_exists, partition_file
-from polymarket_assets.bronze.engine.quarantine import quarantined_files
 from polymarket_assets_tests.bronze.conftest import DAY
 from polymarket_assets_tests.bronze.gamma_world import _keyset
 from polymarket_assets_tests.bronze.helpers import asset_config, materialize, metadata, table

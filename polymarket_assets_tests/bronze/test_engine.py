@@ -13,13 +13,13 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
+from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.bronze.engine import Complete, NotWritten, Rows, RunContext, Table, run_dataset
 from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.engine.days import DayBook
 from polymarket_assets.bronze.engine.quarantine import quarantined_files
 from polymarket_assets.bronze.parquet_io import partition_exists, read_partition
 from polymarket_assets.bronze.partitions import DAILY_PARTITIONS
-from polymarket_assets.bronze.config import BronzeRunConfig
 from polymarket_assets.resources import LakeResource
 
 UTC = dt.timezone.utc

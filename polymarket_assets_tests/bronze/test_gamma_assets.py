@@ -9,11 +9,11 @@ from decimal import Decimal
 import dagster as dg
 
 from polymarket_assets.bronze import schemas
+from polymarket_assets.bronze.parquet_io import partition_dir
 from polymarket_assets.defs.bronze.gamma_categories import gamma_categories
 from polymarket_assets.defs.bronze.gamma_events import gamma_events
 from polymarket_assets.defs.bronze.market_tokens import market_tokens
 from polymarket_assets.defs.bronze.markets import markets
-from polymarket_assets.bronze.parquet_io import partition_dir
 from polymarket_assets_tests.bronze.conftest import DAY
 from polymarket_assets_tests.bronze.helpers import asset_config, materialize, metadata, table, without
 

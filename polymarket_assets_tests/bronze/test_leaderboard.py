@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from polymarket_assets.defs.bronze.leaderboard import leaderboard
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, write_partition
 from polymarket_assets.bronze.schemas import LEADERBOARD
+from polymarket_assets.defs.bronze.leaderboard import leaderboard
 from polymarket_assets_tests.bronze.helpers import asset_config, materialize, metadata, table, without
 
 TODAY = dt.datetime.now(dt.timezone.utc).date()

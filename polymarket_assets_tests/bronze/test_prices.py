@@ -15,10 +15,18 @@ import pytest
 from polymarket_assets.bronze.datasets import prices as prices_dataset
 from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, read_partition
-from polymarket_assets.defs.bronze.prices import prices
 from polymarket_assets.bronze.schemas import PRICES
+from polymarket_assets.defs.bronze.prices import prices
 from polymarket_assets_tests.bronze.conftest import make_resources
-from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld, asset_config, materialization_by_partition, midnight, range_tags, table_content
+from polymarket_assets_tests.bronze.world_trades import (
+    RANGE,
+    TradesWorld,
+    asset_config,
+    materialization_by_partition,
+    midnight,
+    range_tags,
+    table_content,
+)
 from polymarket_assets_tests.support.fake_api import FakeApi, json_reply
 
 OP = "bronze__prices"
@@ -74,7 +82,7 @@ def test_a_recent_day_is_fetched_at_one_minute(tmp_path: Path, api: FakeApi, wor
     assert stored_points(tmp_path, day) == expected and len(expected) > 1440
     assert set(table.column("resolution_seconds").to_pylist()) == {60}
     assert set(table.column("source").to_pylist()) == {"clob:/batch-prices-history"}
-    pairs = list(zip(table.column("token_id").to_pylist(), table.column("ts").to_pylist()))
+    pairs = list(zip(table.column("token_id").to_pylist(), table.column("ts").to_pylist(), strict=True))
     assert len(pairs) == len(set(pairs))  # (token_id, ts) is the key
     assert isinstance(table.column("price").type.precision, int) and table.column("price").to_pylist()[0] == Decimal(str(table.column("price").to_pylist()[0]))
     assert all(len(r["tokens"]) <= 20 and r["fidelity"] == 1 for r in world.price_requests)

@@ -11,14 +11,14 @@ from decimal import Decimal
 
 import pytest
 
+from polymarket_assets.bronze.datasets.prices import finest_fidelity_minutes, price_windows, token_spans
+from polymarket_assets.bronze.datasets.trade_chains import Chain, ChainScheduler, build_chains
 from polymarket_assets.bronze.engine.active_markets import ActiveMarket, discovery_queries, markets_active_in
 from polymarket_assets.bronze.engine.checkpoint import RangeCheckpoint, checkpoint_path
-from polymarket_assets.bronze.datasets.prices import finest_fidelity_minutes, price_windows, token_spans
 from polymarket_assets.bronze.rows import TradeKeyer, trade_row
-from polymarket_assets.bronze.datasets.trade_chains import Chain, ChainScheduler, build_chains
+from polymarket_assets.clients import parse_trade_v2
 from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
-from polymarket_assets.clients import parse_trade_v2
 from polymarket_assets_tests.bronze.gamma_world import real
 from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld
 from polymarket_assets_tests.support.fake_api import FakeApi

@@ -14,8 +14,8 @@ import pytest
 
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row, coerce_value, to_utc_timestamp
 from polymarket_assets.bronze.engine.metadata import markdown_preview, table_schema
-from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, contiguous_chunks, day_bounds, partition_days
 from polymarket_assets.bronze.engine.quarantine import Quarantine, check_threshold
+from polymarket_assets.bronze.partitions import DAILY_PARTITIONS, contiguous_chunks, day_bounds, partition_days
 from polymarket_assets.bronze.schemas import LEADERBOARD, MARKETS
 
 UTC = dt.timezone.utc

@@ -194,7 +194,7 @@ class TradesWorld:
         open_template, closed_template = "market_newsom_2028_negrisk_open.json", "market_btc_updown_5m_1784850900_resolved_up.json"
         for k in range(long_markets):  # open for months, still trading "now"
             self._add(open_template, seed, first0 - dt.timedelta(days=40 + k), midnight(self.last) + dt.timedelta(days=400), closed=False, closed_time=None, active_days=days)
-        for i, day in enumerate(self.days):  # one-day markets, pre-created the day before, closed just after midnight
+        for day in self.days:  # one-day markets, pre-created the day before, closed just after midnight
             for k in range(markets_per_day):
                 template = closed_template if k % 2 == 0 else "market_btc_updown_5m_1784851200_resolved_down.json"
                 start = midnight(day) - dt.timedelta(hours=20 - k)
@@ -339,7 +339,7 @@ class TradesWorld:
             limit = min(int(request.param("limit") or self.default_trade_limit), 10_000)
             positions = [0] * len(conditions)
         streams = [self.streams.get(c) for c in conditions]
-        heap = [(-s.ts(p), i, p) for i, (s, p) in enumerate(zip(streams, positions)) if s is not None and p < s.count]
+        heap = [(-s.ts(p), i, p) for i, (s, p) in enumerate(zip(streams, positions, strict=True)) if s is not None and p < s.count]
         heapq.heapify(heap)
         rows = []
         pos = list(positions)

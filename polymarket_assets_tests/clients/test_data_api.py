@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from polymarket_assets.clients import DataApiClient, Endpoint, MalformedResponseError, PaginationError, parse_leaderboard_row_v2, parse_trade_v2
+from polymarket_assets.clients import (
+    DataApiClient,
+    Endpoint,
+    MalformedResponseError,
+    PaginationError,
+    parse_leaderboard_row_v2,
+    parse_trade_v2,
+)
 from polymarket_assets_tests.clients.conftest import Seen, real_bytes, real_json
 
 TRUMP_YES = "21742633143463906290569050155826241533067272736897614950488156847949938836455"

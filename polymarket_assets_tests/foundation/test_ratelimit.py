@@ -199,7 +199,7 @@ def test_permits_are_stamped_when_granted_even_under_contention(tmp_path: Path) 
     with bucket.lock:
         stored = [row[0] for row in bucket.conn.execute(f"SELECT item_timestamp FROM '{bucket.table}' ORDER BY 1")]
     assert len(stored) == len(granted) == 48
-    lags = [grant - stamp for grant, stamp in zip(sorted(granted), stored)]
+    lags = [grant - stamp for grant, stamp in zip(sorted(granted), stored, strict=True)]
     assert max(lags) < 40, f"stored permit times lag their grants by up to {max(lags):.0f} ms"
 
 

@@ -41,7 +41,7 @@ def test_api_resource_resolves_urls_and_names_the_setting(tmp_path: Path, monkey
     bad_clients = bad.clients()  # an unusable URL fails when its family is first used, naming the setting
     assert bad_clients.gamma.endpoint.api == "gamma"
     with pytest.raises(SettingError, match="POLYMARKET_CLOB_URL.*resource config polymarket_api.clob_url"):
-        bad_clients.clob
+        _ = bad_clients.clob
 
 
 def test_every_client_variant_shares_the_limiter_and_the_counters(tmp_path: Path) -> None:

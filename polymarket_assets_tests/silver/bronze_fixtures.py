@@ -148,7 +148,7 @@ def market_row(m: dict[str, Any], event_id: str | None = None, **override: Any) 
 def token_rows(m: dict[str, Any], **override: Any) -> list[dict[str, Any]]:
     outcomes, tokens, prices = json.loads(m["outcomes"]), json.loads(m["clobTokenIds"]), json.loads(m["outcomePrices"])
     rows = []
-    for i, (outcome, token, price) in enumerate(zip(outcomes, tokens, prices)):
+    for i, (outcome, token, price) in enumerate(zip(outcomes, tokens, prices, strict=True)):
         row = {"token_id": token, "condition_id": m["conditionId"], "market_id": m["id"], "outcome": outcome, "outcome_index": i,
                    "price": dec(price), "winner": None}
         row.update(override)

@@ -9,8 +9,9 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
+from polymarket_assets.defs.silver.assets import silver_cross_table_checks as SILVER_CHECKS
 from polymarket_assets.resources import LakeResource
-from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS, silver_cross_table_checks as SILVER_CHECKS
 
 
 def resources(lake: Path, db: Path) -> dict[str, Any]:

@@ -6,9 +6,10 @@ import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from polymarket_assets.resources import LakeResource
-from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS, silver_cross_table_checks as SILVER_CHECKS
+from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
+from polymarket_assets.defs.silver.assets import silver_cross_table_checks as SILVER_CHECKS
 from polymarket_assets.defs.silver.sensors import silver_automation_sensor, silver_bronze_files_sensor
+from polymarket_assets.resources import LakeResource
 from polymarket_assets_tests.silver.bronze_fixtures import board_rows, book_rows_day2, write_partition
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")

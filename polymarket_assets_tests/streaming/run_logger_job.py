@@ -10,8 +10,8 @@ import sys
 import dagster as dg
 from dagster._utils.interrupts import setup_interrupt_handlers
 
-from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
+from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
 
 
 def main() -> int:

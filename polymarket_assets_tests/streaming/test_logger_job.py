@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
-from polymarket_assets.streaming import logger_run as job_module
 from polymarket_assets.defs.bronze.orderbook_snapshots import orderbook_snapshots as bronze_orderbook_snapshots
+from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
+from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
+from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
+from polymarket_assets.streaming import logger_run as job_module
 from polymarket_assets.streaming.clock import FakeClock
 from polymarket_assets.streaming.discovery import read_snapshot
-from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
 from polymarket_assets_tests.streaming.fake_venues import btc_tokens
 

@@ -1,21 +1,21 @@
 """The sensor keeps exactly one run alive, with a fresh run_key for every launch."""
 
-import dagster as dg
-import pytest
-from dagster._core.storage.dagster_run import DagsterRun
-from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteRepositoryOrigin
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-from dagster._core.utils import make_new_run_id
-
 import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
+import dagster as dg
+import pytest
+from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteRepositoryOrigin
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._core.utils import make_new_run_id
+
+from polymarket_assets.defs.streaming.orderbook_logger_sensor import orderbook_logger_sensor
 from polymarket_assets.resources import LakeResource
 from polymarket_assets.streaming.logger_run import JOB_NAME
-from polymarket_assets.defs.streaming.orderbook_logger_sensor import orderbook_logger_sensor
 from polymarket_assets.streaming.sensor import ALIVE
 
 S = dg.DagsterRunStatus
@@ -87,7 +87,7 @@ def test_run_key_never_reused_even_if_the_cursor_is_lost(instance):
     """The pitfall: a reused run_key is skipped by the daemon for ever. Keys come from max(cursor, past keys) + 1."""
     keys = set()
     cursor = None
-    for i in range(3):
+    for _ in range(3):
         result = tick(instance, cursor)
         key = result.run_requests[0].run_key
         assert key not in keys

@@ -7,9 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-
-from polymarket_assets.streaming.clock import Clock, FakeClock
 from polymarket_assets.atomic_files import atomic_write_json
+from polymarket_assets.streaming.clock import Clock, FakeClock
 from polymarket_assets.streaming.discovery import DiscoveryThread, read_snapshot
 from polymarket_assets.streaming.instruments import make_instrument
 from polymarket_assets.streaming.poller import Poller, PollerConfig

@@ -185,7 +185,7 @@ def compact_day(stream_dir: Path, day: str, sink: Any, stats: CompactionStats | 
             table = to_bronze(raw, rel, stats)
             sink.write_table(table)
             stats.rows += table.num_rows
-            for venue, n in zip(*_value_counts(table["venue"])):
+            for venue, n in zip(*_value_counts(table["venue"]), strict=True):
                 stats.rows_by_venue[venue] = stats.rows_by_venue.get(venue, 0) + n
     return stats
 

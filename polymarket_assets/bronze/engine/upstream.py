@@ -34,6 +34,6 @@ def iter_raw_objects(bronze_root: Path, upstream: str, days: Iterable[dt.date], 
         for batch in iter_partition_batches(bronze_root, upstream, day):
             raws = batch.column("raw_json").to_pylist()
             fetched = batch.column("fetched_at").to_pylist()
-            for raw, fetched_at in zip(raws, fetched):
+            for raw, fetched_at in zip(raws, fetched, strict=True):
                 obj: Any = json.loads(raw)
                 yield Fetched(obj, url, fetched_at, kind=kind, day=day)

@@ -76,7 +76,7 @@ def prices_in_unit_interval(ctx: CheckContext) -> Outcome:
         parts.append(f"count(*) FILTER (WHERE list_min({c}) < 0 OR list_max({c}) > 1)")
         names.append(c)
     row = conn.execute(f"SELECT count(*), {', '.join(parts)} FROM {m.table} WHERE {ctx.where}", ctx.params).fetchone()
-    bad = dict(zip(names, (int(x) for x in row[1:])))
+    bad = dict(zip(names, (int(x) for x in row[1:]), strict=True))
     total_bad = sum(bad.values())
     md: dict[str, Any] = {**scope_md(ctx), "rows_checked": int(row[0]), **{f"out_of_range_{k}": v for k, v in bad.items()}}
     if total_bad:

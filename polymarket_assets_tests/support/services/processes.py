@@ -179,7 +179,7 @@ def start_on_free_port(
         port = free_port()
         process = launch(port)
         try:
-            wait_ready(f"{name} on {HOST}:{port}", process, log_path, lambda: probe(port))
+            wait_ready(f"{name} on {HOST}:{port}", process, log_path, lambda port=port: probe(port))
             return port, process
         except ServiceUnavailable:
             stop(process, stop_signal)
