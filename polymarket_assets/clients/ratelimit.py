@@ -44,8 +44,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
+from filelock import FileLock
 from pyrate_limiter import Limiter, Rate, SQLiteBucket
 
 from polymarket_assets.clients.budgets import DEFAULT_BUDGETS, Budget, budgets_for
@@ -69,6 +70,11 @@ class _Slot:
     interval_ms: int
     limiter: Limiter
     bucket: SQLiteBucket
+
+    @property
+    def file_lock(self) -> FileLock:
+        """The bucket's cross-process file lock (``use_file_lock=True``; pyrate types it as an ``RLock``)."""
+        return cast(FileLock, self.bucket.lock)
 
 
 def _table_name(budget_name: str) -> str:
@@ -232,7 +238,7 @@ class SharedRateLimiter:
     def in_window(self, name: str) -> int:
         """Permits currently counted in ``name``'s (margin-lengthened) window, across all processes."""
         slot = self._slot(name)
-        with slot.bucket.lock.acquire(poll_interval=self.poll_ms / 1000):
+        with slot.file_lock.acquire(poll_interval=self.poll_ms / 1000):
             since = slot.bucket.now() - slot.interval_ms
             row = slot.bucket.conn.execute(
                 f"SELECT COUNT(*) FROM '{slot.bucket.table}' WHERE item_timestamp >= ?", (since,)
@@ -272,7 +278,7 @@ class SharedRateLimiter:
         """Seconds until the budget's oldest blocking permit leaves the window (0 = room now, or lock was busy)."""
         lock_timeout = -1.0 if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            with slot.bucket.lock.acquire(timeout=lock_timeout, poll_interval=self.poll_ms / 1000):
+            with slot.file_lock.acquire(timeout=lock_timeout, poll_interval=self.poll_ms / 1000):
                 blocking = slot.bucket.peek(slot.budget.limit - 1)
                 now_ms = slot.bucket.now()
         except TimeoutError:  # filelock.Timeout: the file lock stayed busy past our deadline
@@ -297,7 +303,7 @@ class SharedRateLimiter:
     def _rewrite(self, slot: _Slot, token: str, *, delete: bool) -> None:
         """Give back (``delete``) or re-time to now the permit ``token`` holds in ``slot``'s log."""
         table = slot.bucket.table
-        with slot.bucket.lock.acquire(poll_interval=self.poll_ms / 1000):
+        with slot.file_lock.acquire(poll_interval=self.poll_ms / 1000):
             conn: sqlite3.Connection = slot.bucket.conn
             if delete:
                 conn.execute(f"DELETE FROM '{table}' WHERE name = ?", (token,))

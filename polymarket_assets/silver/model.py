@@ -110,4 +110,4 @@ class Model:
 
 
 def read_sql(name: str) -> str:
-    return resources.files("polymarket_assets.silver").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return resources.files("polymarket_assets.silver").joinpath("sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ by 10**6 (raw 6-decimal units -> shares). Prices and sizes are written as exact 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +38,7 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def levels_record(book: dict[str, Any]) -> dict[str, Any]:
+def levels_record(book: Mapping[str, Any]) -> dict[str, Any]:
     """A normalized book (``clients.orderbook.normalize_book`` shape: Decimals, best first) -> JSON-ready
     strings: ``best_bid/best_ask/mid/spread`` and ``bids/asks`` as ``[{"price", "size"}]``."""
     return {

@@ -125,7 +125,7 @@ class PricesDataset:
     asset = ASSET
     schema = PRICES
     writer_options = {"row_group_size": ROW_GROUP_SIZE}
-    copied_to_partitions = ("range",)
+    copied_to_partitions: tuple[str, ...] = ("range",)
 
     def __init__(self, *, window_days: int = 7, workers: int = 4, fidelity_minutes: Optional[int] = None):
         self.window_days = window_days

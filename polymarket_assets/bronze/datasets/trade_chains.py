@@ -125,7 +125,7 @@ def build_chains(
         spans[cid] = (min(first, active[0]), max(last, active[-1]))
         pending_active.setdefault(cid, []).extend(market.active_days(pending))
     ordered = sorted(spans, key=lambda c: (spans[c][1], spans[c][0], c))
-    chains = []
+    chains: list[Chain] = []
     for start in range(0, len(ordered), MAX_CONDITIONS_PER_CHAIN):
         batch = ordered[start : start + MAX_CONDITIONS_PER_CHAIN]
         active_pending = [d for c in batch for d in pending_active.get(c, [])]

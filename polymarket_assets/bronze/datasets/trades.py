@@ -72,7 +72,7 @@ class TradesDataset:
     asset = ASSET
     schema = TRADES
     writer_options = {"row_group_size": ROW_GROUP_SIZE, "max_buffer_bytes": WRITER_BUFFER_BYTES}
-    copied_to_partitions = ("range", "rows_by_day")
+    copied_to_partitions: tuple[str, ...] = ("range", "rows_by_day")
 
     def __init__(self, *, page_size: int = 1000, workers: int = 4):
         self.page_size = page_size

@@ -98,7 +98,7 @@ class ObjectWalk:
     """One run of an :class:`ObjectWalkSpec` (the counters of this run live here, not in the spec)."""
 
     writer_options: dict[str, int] = {}
-    copied_to_partitions = ("range",)
+    copied_to_partitions: tuple[str, ...] = ("range",)
 
     def __init__(self, spec: ObjectWalkSpec):
         self.spec = spec

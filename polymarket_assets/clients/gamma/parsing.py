@@ -101,7 +101,8 @@ def parse_gamma_market(obj: Any) -> GammaMarket:
     """
     market = require_mapping(obj, "Gamma market")
     outcomes, prices, token_ids = _gamma_lists(market)
-    events = market.get("events") if isinstance(market.get("events"), list) else []
+    raw_events = market.get("events")
+    events: list[Any] = raw_events if isinstance(raw_events, list) else []
     fee_schedule = market.get("feeSchedule")
     return {
         "market_id": required_id_field(market, "id"),

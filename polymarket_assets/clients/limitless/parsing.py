@@ -68,7 +68,8 @@ def parse_limitless_market(obj: Any) -> LimitlessMarket:
     was written (§5.1 field list comes from a quoted capture), so every field is optional except ``slug``.
     """
     market = require_mapping(obj, "Limitless market")
-    tokens = market.get("tokens") if isinstance(market.get("tokens"), Mapping) else {}
+    raw_tokens = market.get("tokens")
+    tokens: Mapping[str, Any] = raw_tokens if isinstance(raw_tokens, Mapping) else {}
     volume_raw = decimal_field(market, "volume")
     expiration = ts_field(market, "expirationTimestamp") or ts_field(market, "expirationDate")
     slug = text_or_none(market.get("slug"))

@@ -60,7 +60,7 @@ def orderbook_logger_op(
         stream_dir=lake.stream,
         state_dir=lake.state,
         clock=logger_run.CLOCK_FACTORY(),
-        log=log,  # type: ignore[arg-type]
+        log=log,
         run_tag=context.run_id.split("-")[0],
         on_progress=publish_progress,
         # called in the op thread once every source finished its first discovery pass

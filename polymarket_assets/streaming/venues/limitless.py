@@ -47,6 +47,8 @@ def matches_underlying(market: dict[str, Any], underlyings: Iterable[str]) -> bo
 
 def _expiration_seconds(market: dict[str, Any]) -> float | None:
     raw = market.get("expirationTimestamp")
+    if raw is None:
+        return None
     try:
         value = float(raw)
     except (TypeError, ValueError):
