@@ -196,7 +196,7 @@ LEADERBOARD = _schema(
     ],
 )
 
-# One row per polled order book (streaming/assets.py compacts the logger's JSONL into it). Levels are best
+# One row per polled order book (bronze/datasets/orderbook_snapshots.py compacts the logger's JSONL into it). Levels are best
 # first (bids high -> low, asks low -> high); best_bid/best_ask/mid/spread are NULL when a side is empty.
 BOOK_TS = pa.timestamp("ms", tz="UTC")
 BOOK_PRICE = pa.decimal128(18, 6)

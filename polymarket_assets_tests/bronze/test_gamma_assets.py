@@ -125,3 +125,14 @@ def test_asset_definitions_follow_the_conventions():
         assert asset.partitions_def is not None and asset.backfill_policy == dg.BackfillPolicy.single_run()
     assert gamma_events.op.pool == "polymarket_gamma" and markets.op.pool == "polymarket_gamma"
     assert gamma_categories.op.pool == "polymarket_gamma" and market_tokens.op.pool is None
+
+
+def test_asset_called_directly_with_a_partitioned_context(tmp_path, resources, world):
+    """The asset function itself, invoked with ``build_asset_context(partition_key=...)`` (no job, no instance)."""
+    from polymarket_assets.bronze.config import BronzeRunConfig
+
+    context = dg.build_asset_context(partition_key=KEY)
+    result = markets(context, config=BronzeRunConfig(), polymarket_api=resources["polymarket_api"], lake=resources["lake"])
+    assert isinstance(result, dg.MaterializeResult)
+    assert result.metadata["dagster/row_count"] == dg.MetadataValue.int(len(world.markets_on(DAY)))
+    assert sorted(table(tmp_path, "markets", DAY)["market_id"].to_pylist()) == sorted(m["id"] for m in world.markets_on(DAY))
