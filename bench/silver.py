@@ -182,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     res["duckdb"] = duckdb.__version__
+    from polymarket_assets.silver.checks import CHECKS
+    from polymarket_assets.silver.models import MODELS
+
+    res["silver_assets"] = len(MODELS)
+    res["silver_checks"] = sum(len(CHECKS[m]) for m in MODELS)
     res["silver_memory_limit"] = args.memory_limit or "duckdb default (80% of RAM)"
     log("baseline: CREATE TABLE AS SELECT * FROM read_parquet(...) ...")
     res["baseline_ctas"] = run_phase("ctas", lake, _fresh(out / "baseline.duckdb"))
@@ -233,7 +238,7 @@ def _report(res: dict[str, Any]) -> None:
     rows = [
         ("baseline CTAS SELECT * (all 19 bronze columns)", res["baseline_ctas"]),
         ("reference CTAS of the 16 columns silver keeps", res["ctas_silver_columns"]),
-        ("silver full build (9 assets + 29 checks)", res["full_build"]),
+        (f"silver full build ({res['silver_assets']} assets + {res['silver_checks']} checks)", res["full_build"]),
         ("silver no-op re-run", res["noop"]),
         (f"silver one-day update, {res['history_days']['long']} days of history", res["one_day_update"]),
         (f"silver full build, {res['history_days']['short']} days of history", res["full_build_short_history"]),
