@@ -89,7 +89,7 @@ def test_the_readme_try_it_offline_commands(tmp_path):
     def local(cmd: str) -> str:
         cmd = cmd.replace(".venv/bin/", f"{bin_dir}/")
         cmd = cmd.replace("-m polymarket_assets.replay", f"-m polymarket_assets.replay --port {replay_port}")
-        return cmd.replace("dagster dev", f"dagster dev -p {ui_port}")
+        return cmd.replace("dagster dev", f"dagster dev -p {ui_port}")  # `dagster dev -p N -m polymarket_assets`
 
     wait = (f"{bin_dir}/python -c \"import time, urllib.request, urllib.error\n"
             f"for _ in range(240):\n    try: urllib.request.urlopen('http://127.0.0.1:{replay_port}/tags?limit=1', timeout=1); break\n"
