@@ -174,12 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     res["duckdb"] = duckdb.__version__
-    silver_db = _fresh(out / "silver.duckdb")
+    silver_db = _fresh(out / "setup.duckdb")  # not silver.duckdb / gold.duckdb: names the platform refuses (duck.py)
     log("silver build (set-up) ...")
     res["silver_build"] = run_phase("silver", str(lake), str(silver_db))
+    if not res["silver_build"]["success"]:
+        raise RuntimeError(f"the silver set-up failed: {res['silver_build']}")
     log("baseline: bare GROUP BY of the same aggregates ...")
     res["baseline_groupby"] = run_phase("baseline", str(_copy_db(silver_db, out / "baseline.duckdb")))
-    db = _copy_db(silver_db, out / "gold.duckdb")
+    db = _copy_db(silver_db, out / "bench_gold.duckdb")
     log("gold: full build ...")
     res["gold_full_build"] = run_phase("gold", str(lake), str(db))
     log("gold: no-op re-run ...")
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     short = max(args.days // 3, 2)
     lake_short = out / "lake_short"
     _symlink_lake(lake, lake_short, short)
-    db_short = _fresh(out / "gold_short.duckdb")
+    db_short = _fresh(out / "bench_gold_short.duckdb")
     log(f"short history ({short} days): silver and gold full builds, then a one-day update ...")
     res["silver_build_short"] = run_phase("silver", str(lake_short), str(db_short))
     res["gold_full_build_short"] = run_phase("gold", str(lake_short), str(db_short))

@@ -22,15 +22,16 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from polymarket_assets.atomic_files import atomic_write_bytes
 from polymarket_assets.silver.load import relation_exists
 from polymarket_assets.silver.model import Model
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH, HEIGHT, DPI = 9.0, 4.6, 100
 HORIZONS = ("1h", "24h", "7d")
@@ -44,6 +45,10 @@ class PlotOptions:
 
 
 def _figure(height: float = HEIGHT) -> Figure:
+    # imported here, not at module level: every step process loads the code location, few of them draw
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
