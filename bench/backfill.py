@@ -1,7 +1,7 @@
 """Benchmark: a 7-day ``bronze/trades`` range backfill against the official budgets, scaled down.
 
 Budget mode (default). A local ``FakeApi`` serves the trades world of
-``polymarket_assets_tests/bronze/world_trades.py`` (real ``/v2/trades`` rows, varied) with the Data API
+``polymarket_assets/replay/trades_world.py`` (real ``/v2/trades`` rows, varied) with the Data API
 ``/trades`` budget scaled down — by default 200 req / 10 s → 40 req / 2 s (time / 5, count / 5), 20 ms latency
 per request. The server answers 429 over budget and records every arrival. The same scaled budget is given to
 the platform's rate limiter (``RateLimiterResource.window_seconds``), with the production 50 ms margin
@@ -47,9 +47,10 @@ import psutil  # noqa: E402
 
 from polymarket_assets.bronze.parquet_io import read_partition  # noqa: E402
 from polymarket_assets.defs.bronze.trades import trades  # noqa: E402
+from polymarket_assets.replay.fake_api import FakeApi  # noqa: E402
+from polymarket_assets.replay.trades_world import TradesWorld  # noqa: E402
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource  # noqa: E402
-from polymarket_assets_tests.bronze.world_trades import TradesWorld, asset_config, range_tags  # noqa: E402
-from polymarket_assets_tests.support.fake_api import FakeApi  # noqa: E402
+from polymarket_assets_tests.bronze.range_helpers import asset_config, range_tags  # noqa: E402
 
 GROUP = "data:/trades"
 FIRST = dt.date(2026, 11, 1)

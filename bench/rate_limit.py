@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
 
 from polymarket_assets.clients.budgets import Budget  # noqa: E402
 from polymarket_assets.clients.ratelimit import SharedRateLimiter  # noqa: E402
-from polymarket_assets_tests.support.fake_api import FakeApi, budget_utilisation  # noqa: E402
+from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation  # noqa: E402
 from polymarket_assets_tests.support.load import run_processes  # noqa: E402
 
 API = "bench"

@@ -15,7 +15,7 @@ from typing import Any
 
 from polymarket_assets.bronze.coerce import coerce_row, coerce_value
 from polymarket_assets.bronze.schemas import TRADES
-from polymarket_assets.clients.data_api import DATA_V2_OUTCOME_INDEX_UNKNOWN, LeaderboardRowV2, TradeV2
+from polymarket_assets.clients.data_api import DATA_V2_OUTCOME_INDEX_UNKNOWN, LeaderboardRowV2, ResolutionV2, TradeV2
 from polymarket_assets.clients.gamma import GammaEvent, GammaMarket, GammaMarketToken, GammaTag
 
 
@@ -148,6 +148,65 @@ def leaderboard_row(
         "fetched_at": fetched_at,
     }
 
+
+
+def resolution_row(
+    market: GammaMarket,
+    records: list[ResolutionV2],
+    *,
+    fetched_at: dt.datetime,
+    resolution_fetched_at: dt.datetime | None,
+    resolution_url: str | None,
+) -> dict[str, Any]:
+    """A closed Gamma market (``parse_gamma_market``) and its ``/v2/resolutions`` records → ``RESOLUTIONS``.
+
+    Several records for one condition (a question re-posed: ``new_version_q``) are all kept in
+    ``resolution_raw_json``; the columns hold the newest by ``last_update`` (ties: the last sent). No record
+    → ``resolution_found`` false and the resolution columns NULL (silver calls the market pending)."""
+    newest: ResolutionV2 | None = None
+    for record in records:
+        if newest is None or (record["last_update"] or dt.datetime.min.replace(tzinfo=dt.timezone.utc)) >= (
+            newest["last_update"] or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        ):
+            newest = record
+    statuses = market.get("uma_resolution_statuses") or []
+    return {
+        "condition_id": market.get("condition_id"),
+        "market_id": market["market_id"],
+        "question_id": market.get("question_id"),
+        "slug": market.get("slug"),
+        "question": market.get("question"),
+        "event_id": _first(market.get("event_ids")),
+        "neg_risk": market.get("neg_risk"),
+        "outcomes": market.get("outcomes"),
+        "outcome_prices": market.get("outcome_prices"),
+        "clob_token_ids": market.get("clob_token_ids"),
+        "start_date": market.get("start_date"),
+        "end_date": market.get("end_date"),
+        "closed": market.get("closed"),
+        "closed_time": market.get("closed_time"),
+        "uma_resolution_status": market.get("uma_resolution_status"),
+        "uma_resolution_statuses": statuses,
+        "uma_end_date": market.get("uma_end_date"),
+        "updated_at": market.get("updated_at"),
+        "resolution_found": newest is not None,
+        "resolution_records": len(records),
+        "resolution_question_id": newest["question_id"] if newest else None,
+        "resolution_status": newest["status"] if newest else None,
+        "was_disputed": newest["was_disputed"] if newest else None,
+        "extended_review": newest["extended_review"] if newest else None,
+        "resolution_price": newest["price"] if newest else None,
+        "proposed_price": newest["proposed_price"] if newest else None,
+        "reproposed_price": newest["reproposed_price"] if newest else None,
+        "resolution_tx_hash": newest["transaction_hash"] if newest else None,
+        "resolution_log_index": newest["log_index"] if newest else None,
+        "resolution_updated_at": newest["last_update"] if newest else None,
+        "resolution_url": resolution_url,
+        "raw_json": market["raw_json"],
+        "resolution_raw_json": ("[" + ",".join(r["raw_json"] for r in records) + "]") if records else None,
+        "fetched_at": fetched_at,
+        "resolution_fetched_at": resolution_fetched_at,
+    }
 
 
 # -- bronze/trades ------------------------------------------------------------------------------------

@@ -196,6 +196,50 @@ LEADERBOARD = _schema(
     ],
 )
 
+# One row per market that closed on the partition day (UTC day of Gamma closedTime): its Gamma resolution
+# fields and the Data API v2 /v2/resolutions record of its condition (api_reference §7.2), with both raw objects.
+# resolution_* columns are NULL when /v2/resolutions knows no record for the condition (resolution_found false).
+RESOLUTIONS = _schema(
+    "resolutions",
+    [
+        pa.field("condition_id", pa.string(), nullable=False),
+        pa.field("market_id", pa.string(), nullable=False),
+        pa.field("question_id", pa.string()),
+        pa.field("slug", pa.string()),
+        pa.field("question", pa.string()),
+        pa.field("event_id", pa.string()),
+        pa.field("neg_risk", pa.bool_()),
+        pa.field("outcomes", pa.list_(pa.string())),
+        pa.field("outcome_prices", pa.list_(PRICE)),
+        pa.field("clob_token_ids", pa.list_(pa.string())),
+        pa.field("start_date", TS),
+        pa.field("end_date", TS),
+        pa.field("closed", pa.bool_()),
+        pa.field("closed_time", TS, nullable=False),
+        pa.field("uma_resolution_status", pa.string()),
+        pa.field("uma_resolution_statuses", pa.list_(pa.string())),
+        pa.field("uma_end_date", TS),
+        pa.field("updated_at", TS),
+        pa.field("resolution_found", pa.bool_(), nullable=False),
+        pa.field("resolution_records", pa.int16(), nullable=False),
+        pa.field("resolution_question_id", pa.string()),
+        pa.field("resolution_status", pa.string()),
+        pa.field("was_disputed", pa.bool_()),
+        pa.field("extended_review", pa.bool_()),
+        pa.field("resolution_price", pa.string()),
+        pa.field("proposed_price", pa.string()),
+        pa.field("reproposed_price", pa.string()),
+        pa.field("resolution_tx_hash", pa.string()),
+        pa.field("resolution_log_index", pa.int64()),
+        pa.field("resolution_updated_at", TS),
+        pa.field("resolution_url", pa.string()),
+        pa.field("raw_json", pa.string(), nullable=False),  # the Gamma market object
+        pa.field("resolution_raw_json", pa.string()),  # JSON array of the condition's /v2/resolutions records
+        pa.field("fetched_at", TS, nullable=False),  # when the Gamma page arrived
+        pa.field("resolution_fetched_at", TS),  # when the /v2/resolutions response arrived
+    ],
+)
+
 # One row per polled order book (bronze/datasets/orderbook_snapshots.py compacts the logger's JSONL into it). Levels are best
 # first (bids high -> low, asks low -> high); best_bid/best_ask/mid/spread are NULL when a side is empty.
 BOOK_TS = pa.timestamp("ms", tz="UTC")
@@ -238,5 +282,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     "trades": TRADES,
     "prices": PRICES,
     "leaderboard": LEADERBOARD,
+    "resolutions": RESOLUTIONS,
     "orderbook_snapshots": ORDERBOOK_SNAPSHOTS,
 }

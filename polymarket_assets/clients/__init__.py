@@ -24,9 +24,11 @@ from polymarket_assets.clients.data_api import (
     DATA_V2_OUTCOME_INDEX_UNKNOWN,
     DataApiClient,
     LeaderboardRowV2,
+    ResolutionV2,
     TradeV2,
     parse_leaderboard_row_v2,
     parse_price_point_v2,
+    parse_resolution_v2,
     parse_trade_v2,
 )
 from polymarket_assets.clients.errors import (
@@ -113,6 +115,7 @@ __all__ = [
     "LimitlessMarket",
     "NormalizedBook",
     "PricePoint",
+    "ResolutionV2",
     "TradeV2",
     # parsing
     "DATA_V2_OUTCOME_INDEX_UNKNOWN",
@@ -131,6 +134,7 @@ __all__ = [
     "parse_limitless_book",
     "parse_limitless_market",
     "parse_price_point_v2",
+    "parse_resolution_v2",
     "parse_trade_v2",
     # wire formats
     "compact_json",

@@ -10,7 +10,10 @@ i.e. "a bronze parent got a new materialization (any partition, including every 
 since silver last ran or was requested, no bronze parent is being written right now, and this silver asset
 is not already running". The run it starts loads every new or changed day at once (the ledger decides).
 A table computed from another silver table (``orderbook_top_of_book_1m``) has that table as its parent, so
-it refreshes after each materialization of it.
+it refreshes after each materialization of it. **Gold** uses the same condition (its parents are the silver
+and gold tables it reads), evaluated by ``gold_automation_sensor`` over the ``gold`` group (RUNNING by default):
+a silver refresh is followed by the gold tables that read it, and ``~any_deps_in_progress()`` keeps gold from
+starting while silver is still writing.
 
 Why not ``AutomationCondition.eager()``: silver is unpartitioned and its parents are daily-partitioned, so
 a silver asset depends on *every* bronze day since the partitions' start; eager's ``~any_deps_missing()``
@@ -33,12 +36,20 @@ from polymarket_assets.silver.ledger import scan_partitions
 from polymarket_assets.silver.models import MODELS
 
 SILVER_PREFIX = "silver"
+GOLD_PREFIX = "gold"
 
 SILVER_AUTOMATION_CONDITION = (
     dg.AutomationCondition.any_deps_updated().since_last_handled()
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
 ).with_label("bronze landed since last silver run")
+
+# The same condition for gold, whose parents are the silver (and gold) tables it reads.
+GOLD_AUTOMATION_CONDITION = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("silver updated since last gold run")
 
 # Checks of a silver table against other silver tables (separate steps): run with the table, and again
 # when a table they read updates (so a trade's orphan status is re-evaluated once its market lands).

@@ -27,7 +27,7 @@ import pyarrow as pa
 from filelock import FileLock, Timeout
 
 DEFAULT_LOCK_TIMEOUT_S = 120.0
-RESERVED_CATALOG_NAMES = {"silver", "silver_meta"}
+RESERVED_CATALOG_NAMES = {"silver", "silver_meta", "gold"}
 WRITER_QUEUE_TIMEOUT_S = 6 * 3600.0
 
 

@@ -1,7 +1,7 @@
-"""Incremental loads of one silver model from its sources: set-based DuckDB SQL, one ledger, no row loops.
+"""Incremental loads of one model (silver or gold) from its sources: set-based DuckDB SQL, one ledger, no row loops.
 
-``load_model(conn, model, bronze_root)`` brings ``silver.<model>`` up to date with its sources (bronze
-datasets; for a model with ``source_layer="silver"``, the silver fact it is computed from):
+``load_model(conn, model, bronze_root)`` brings ``<layer>.<model>`` up to date with its sources (bronze
+datasets; for a model with ``source_layer="silver"`` or ``"gold"``, the tables of that layer it is computed from):
 
 1. **Version.** If the table was built by another version of the model (DDL/SQL changed), or a full refresh
    is asked for, it is dropped and every bronze day is reloaded.
@@ -18,8 +18,15 @@ datasets; for a model with ``source_layer="silver"``, the silver fact it is comp
 4. **Dimensions**: one transaction: the incoming rows of every changed day (``sql/<model>.sql``: newest
    state per key, first/last seen) are ``MERGE``d into the table (rules per column in models.py), checks,
    ledger rows, ``COMMIT``/``ROLLBACK``. The bridge ``event_category`` runs ``event_category_merge.sql``.
-5. **Post checks** on the committed table: reconciliation with bronze (facts) and freshness. (Checks against
-   *other* silver tables run as separate Dagster check steps: see checks/, phase ``after``.)
+5. **Tables** (``kind="table"``, gold models derived from whole tables): when any source (re)loaded or removed
+   a day since the last build, one transaction ``DELETE FROM table; INSERT INTO table BY NAME <sql/<model>.sql
+   over views of the whole source tables>``, write-phase checks, one ledger row per source day, ``COMMIT`` —
+   or ``ROLLBACK`` (the table keeps its previous state). Nothing changed: nothing is read or written.
+6. **Post checks** on the committed table: reconciliation with bronze (facts) and freshness. (Checks against
+   *other* tables run as separate Dagster check steps: see checks/, phase ``after``.)
+
+A source table that does not exist is an error naming what to materialize first, except an optional source
+(``Model.optional_sources``), which reads as an empty relation of its declared columns.
 """
 
 from __future__ import annotations
@@ -32,10 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from polymarket_assets.bronze.schemas import SCHEMAS
-from polymarket_assets.silver.checks import CHECKS, CheckContext, CheckDef, Outcome, Severity
+from polymarket_assets.silver.checks import CheckContext, CheckDef, Outcome, Severity, checks_for
 from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
 from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, scan_partitions
-from polymarket_assets.silver.model import SCHEMA, Model, read_sql
+from polymarket_assets.silver.model import Col, Model, read_sql
 
 Log = Callable[[str], None]
 
@@ -58,29 +65,39 @@ class LoadResult:
     checks: dict[str, Outcome] = field(default_factory=dict)
     seconds: float = 0.0
     notes: dict[str, Any] = field(default_factory=dict)
+    check_defs: list[CheckDef] = field(default_factory=list)
 
     @property
     def blocking_failures(self) -> list[str]:
-        return [n for n, o in self.checks.items() if not o.passed and o.severity == "ERROR" and _check_def(self.model, n).blocking]
+        blocking = {c.name for c in self.check_defs if c.blocking}
+        return [n for n, o in self.checks.items() if not o.passed and o.severity == "ERROR" and n in blocking]
 
 
-def _check_def(model: str, name: str) -> CheckDef:
-    return next(c for c in CHECKS[model] if c.name == name)
+class SourceMissingError(RuntimeError):
+    """A table the model is computed from does not exist yet (materialize it first)."""
 
 
-def _sql(name: str) -> str:
-    return read_sql(name).strip().rstrip(";")
+def _blocking(checks: list[CheckDef], name: str) -> bool:
+    return next(c for c in checks if c.name == name).blocking
+
+
+def _sql(model: Model, name: str | None = None) -> str:
+    return read_sql(name or model.name, model.layer).strip().rstrip(";")
+
+
+def relation_exists(conn: Any, schema: str, name: str) -> bool:
+    return bool(conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ).fetchone()[0])
 
 
 def table_exists(conn: Any, model: Model) -> bool:
-    return bool(conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [SCHEMA, model.name]
-    ).fetchone()[0])
+    return relation_exists(conn, model.layer, model.name)
 
 
 def ensure_table(conn: Any, model: Model, ledger: LoadLedger, *, full_refresh: bool = False) -> bool:
     """Create the table; drop and recreate it when its model version changed. True when (re)built."""
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {model.layer}")
     exists = table_exists(conn, model)
     if exists and not full_refresh and ledger.model_version(model.name) == model.version:
         return False
@@ -98,15 +115,15 @@ def ensure_table(conn: Any, model: Model, ledger: LoadLedger, *, full_refresh: b
 
 
 def source_partitions(ledger: LoadLedger, model: Model, bronze_root: Path) -> dict[str, dict[dt.date, Partition]]:
-    """The model's source days as they are now: bronze files on disk, or the silver source table's ledger."""
-    if model.source_layer == "silver":
-        return {s: ledger.loaded_partitions(s) for s in model.sources}
+    """The model's source days as they are now: bronze files on disk, or the source tables' ledgers."""
+    if model.source_layer != "bronze":
+        return {s: ledger.loaded_partitions(s) for s in model.all_sources}
     return {s: scan_partitions(bronze_root / s, source=s) for s in model.sources}
 
 
 def plan_model(ledger: LoadLedger, model: Model, bronze_root: Path) -> tuple[dict[str, dict[dt.date, Partition]], dict[str, Plan]]:
     partitions = source_partitions(ledger, model, bronze_root)
-    plans = {s: ledger.plan(model.name, s, partitions[s], model.version) for s in model.sources}
+    plans = {s: ledger.plan(model.name, s, partitions[s], model.version) for s in partitions}
     return partitions, plans
 
 
@@ -123,29 +140,59 @@ def load_model(
     log = log or (lambda _msg: None)
     bronze_root = Path(bronze_root)
     ledger = LoadLedger(conn)
-    result = LoadResult(model.name, model.version)
+    all_checks = checks_for(model)
+    result = LoadResult(model.name, model.version, check_defs=all_checks)
+    _require_sources(conn, model)
     result.rebuilt = ensure_table(conn, model, ledger, full_refresh=full_refresh)
     result.committed = result.rebuilt
     _, plans = plan_model(ledger, model, bronze_root)
     result.days_unchanged = sum(len(p.unchanged) for p in plans.values())
     for source, plan in plans.items():
-        log(f"{model.table} ← bronze/{source}: {len(plan.new_days)} new, {len(plan.changed_days)} changed, "
+        log(f"{model.table} ← {model.source_layer}/{source}: {len(plan.new_days)} new, {len(plan.changed_days)} changed, "
             f"{len(plan.unchanged)} unchanged, {len(plan.removed)} removed day(s)")
 
-    write_checks = [c for c in CHECKS[model.name] if c.phase == "write"]  # "after" checks are separate steps
+    write_checks = [c for c in all_checks if c.phase == "write"]  # "after" checks are separate steps
     if model.kind == "fact":
         _load_fact(conn, model, ledger, plans[model.sources[0]], write_checks, result, run_id, log)
+    elif model.kind == "table":
+        _load_table(conn, model, ledger, plans, write_checks, result, run_id, log)
     else:
         _load_merged(conn, model, ledger, plans, write_checks, result, run_id, log)
 
     # post checks see the sources as they are now (a day that landed during the run shows as pending)
     partitions, _ = plan_model(ledger, model, bronze_root)
-    for check in CHECKS[model.name]:
+    for check in all_checks:
         if check.phase == "post":
             result.checks[check.name] = check.fn(CheckContext(conn, model, None, ledger, partitions))
     result.table_rows = int(conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0])
+    if model.stats_sql:
+        cur = conn.execute(_sql(model, model.stats_sql))
+        row = cur.fetchone()
+        if row is not None:
+            result.notes.update({d[0]: (int(v) if isinstance(v, int) else v) for d, v in zip(cur.description, row, strict=True)})
     result.seconds = time.monotonic() - started
     return result
+
+
+def _require_sources(conn: Any, model: Model) -> None:
+    """A table the model reads must exist (optional sources excepted): say what to materialize first."""
+    if model.source_layer == "bronze":
+        return
+    missing = [s for s in model.sources if not relation_exists(conn, model.source_layer, s)]
+    if missing:
+        names = ", ".join(f"{model.source_layer}.{s}" for s in missing)
+        keys = ", ".join(f"{model.source_layer}/{s}" for s in missing)
+        raise SourceMissingError(
+            f"{model.table} is computed from {names}, which does not exist yet in this DuckDB file. Materialize "
+            f"{keys} first (or select them in the same run: dagster asset materialize -m polymarket_assets "
+            f"--select 'key:{model.source_layer}/* or key:{model.layer}/*'); nothing was written."
+        )
+
+
+def empty_relation(columns: tuple[Col, ...]) -> str:
+    """SQL for zero rows of the given columns (an optional source that does not exist yet)."""
+    typed = ", ".join(f"NULL::{c.type} AS {c.name}" for c in columns)
+    return f"(SELECT {typed} WHERE false)"
 
 
 # -- facts -----------------------------------------------------------------------------------------
@@ -170,8 +217,9 @@ def _dedupe_day(conn: Any, model: Model, day: dt.date, select_sql: str) -> int:
 def _source_view(conn: Any, model: Model, part: Partition) -> int:
     """Create the view the model's SQL reads, over the source rows of ``part``'s day; return their count."""
     view = model.source_view(part.source)
-    if model.source_layer == "silver":
-        conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {SCHEMA}.{part.source} WHERE dt = DATE '{part.dt.isoformat()}'")
+    if model.source_layer != "bronze":
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {model.source_layer}.{part.source} "
+                     f"WHERE dt = DATE '{part.dt.isoformat()}'")
         return int(conn.execute(f"SELECT count(*) FROM {view}").fetchone()[0])
     create_bronze_view(conn, view, part.paths, SCHEMAS[part.source])
     return parquet_rows(conn, part.paths)
@@ -181,13 +229,13 @@ def _counted_rows(conn: Any, model: Model, day: dt.date, rows: int) -> int:
     """Source rows the day's rows account for: one each, or the sum of the model's count column (aggregates)."""
     if model.count_column is None:
         return rows
-    return int(conn.execute(f"SELECT coalesce(sum({model.count_column}), 0) FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
+    return int(conn.execute(f"SELECT {model.counted_sql} FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
 
 
 def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: list[CheckDef],
                result: LoadResult, run_id: str | None, log: Log) -> None:
     source = plan.source
-    select_sql = _sql(model.name)
+    select_sql = _sql(model)
     per_check: dict[str, list[tuple[dt.date, Outcome]]] = {c.name: [] for c in checks}
 
     if plan.removed:
@@ -215,7 +263,7 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
             loaded = inserted - dup_dropped
             dropped = source_rows - _counted_rows(conn, model, day, loaded)
             outcomes = {c.name: c.fn(CheckContext(conn, model, [day])) for c in checks}
-            failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _check_def(model.name, n).blocking]
+            failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _blocking(checks, n)]
             if failed:
                 conn.rollback()
                 result.days_failed.append(day)
@@ -325,11 +373,11 @@ def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, P
                 create_bronze_view(conn, model.source_view(source), files, SCHEMAS[source])
                 for p in plan.to_load:
                     source_rows[(source, p.dt)] = parquet_rows(conn, p.paths)
-            conn.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {_sql(model.name)}")
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {_sql(model)}")
             incoming = int(conn.execute("SELECT count(*) FROM incoming").fetchone()[0])
             before = int(conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0])
             if model.kind == "bridge":
-                conn.execute(read_sql(model.extra_sql[0]))
+                conn.execute(read_sql(model.extra_sql[0], model.layer))
             else:
                 conn.execute(merge_sql(model))
             after = int(conn.execute(f"SELECT count(*) FROM {model.table}").fetchone()[0])
@@ -340,7 +388,7 @@ def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, P
                     "SELECT count(*) FROM bronze_markets WHERE nullif(condition_id, '') IS NULL").fetchone()[0])
         outcomes = {c.name: c.fn(CheckContext(conn, model)) for c in checks}
         result.checks.update(outcomes)
-        failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _check_def(model.name, n).blocking]
+        failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _blocking(checks, n)]
         if failed:
             conn.rollback()
             result.days_failed = [p.dt for p in to_load]
@@ -358,3 +406,55 @@ def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, P
     except BaseException:
         conn.rollback()
         raise
+
+
+# -- tables rebuilt from whole source tables ---------------------------------------------------------
+
+def _table_views(conn: Any, model: Model) -> None:
+    """One temp view per source over the whole source table (an absent optional source: zero rows)."""
+    for source in model.all_sources:
+        view = model.source_view(source)
+        if relation_exists(conn, model.source_layer, source):
+            conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {model.source_layer}.{source}")
+        else:
+            columns = model.optional_columns(source)
+            assert columns is not None, f"{source} is required and was checked by _require_sources"
+            conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {empty_relation(columns)}")
+
+
+def _load_table(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, Plan], checks: list[CheckDef],
+                result: LoadResult, run_id: str | None, log: Log) -> None:
+    """Rebuild the whole table in one transaction when any source (re)loaded or removed a day since the last build."""
+    changed = {s: p for s, p in plans.items() if not p.is_noop}
+    if not changed and not result.rebuilt:
+        for check in checks:
+            result.checks[check.name] = Outcome(True, "ERROR", "no source table changed: table unchanged since its last check",
+                                                {"scope": "whole table", "days_checked": 0})
+        return
+    conn.begin()
+    try:
+        _table_views(conn, model)
+        deleted = int(conn.execute(f"DELETE FROM {model.table}").fetchone()[0])
+        inserted = int(conn.execute(f"INSERT INTO {model.table} BY NAME {_sql(model)}").fetchone()[0])
+        outcomes = {c.name: c.fn(CheckContext(conn, model)) for c in checks}
+        result.checks.update(outcomes)
+        failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _blocking(checks, n)]
+        if failed:
+            conn.rollback()
+            result.days_failed = sorted({p.dt for plan in changed.values() for p in plan.to_load})
+            log(f"{model.table}: blocking check(s) failed ({', '.join(failed)}); rebuild rolled back, the table keeps its previous state")
+            return
+        for source, plan in plans.items():
+            ledger.forget(model.name, source, plan.removed)
+            for part in plan.to_load:
+                ledger.record(model.name, part, model_version=model.version, run_id=run_id)
+            result.days_removed += plan.removed
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    result.days_loaded = sorted({p.dt for plan in plans.values() for p in plan.to_load})
+    result.rows_inserted, result.rows_deleted = inserted, deleted
+    result.committed = True
+    what = ", ".join(f"{model.source_layer}.{s}" for s in changed) or "a new model version"
+    log(f"{model.table}: rebuilt ({inserted} rows) because {what} changed")

@@ -1,19 +1,24 @@
-"""What a silver model is: one declaration per table (grain, natural key, columns with their lineage).
+"""What a warehouse model is: one declaration per DuckDB table (grain, natural key, columns with their lineage).
 
-The transformation of each model is one readable SELECT in ``sql/<name>.sql``; a :class:`Model` holds what
-the loaders, the checks and the Dagster metadata need to know about it:
+The framework serves two layers, each a DuckDB schema of its own: ``layer="silver"`` (the default; models in
+``silver/models.py`` + ``silver/orderbook_models.py``, SQL in ``silver/sql/``) and ``layer="gold"`` (models in
+``gold/models.py``, SQL in ``gold/sql/``). The transformation of each model is one readable SELECT in
+``<layer>/sql/<name>.sql``; a :class:`Model` holds what the loaders, the checks and the Dagster metadata
+need to know about it:
 
 * ``kind`` — ``fact``: rows belong to one day ``dt`` and a load *replaces* that day's rows;
   ``dim``: one row per natural key holding the latest state, *merged* (SCD type 1 + first/last seen);
-  ``bridge``: event↔category links, replaced per event when a newer snapshot of the event arrives.
-* ``sources`` — the datasets it reads: bronze datasets (``source_layer="bronze"``, the default), or, for a
-  fact computed from another silver fact, that silver table (``source_layer="silver"``): the loader then
-  reloads a day when the source table reloaded it, and the SQL reads the view ``silver_<source>``.
+  ``bridge``: event↔category links, replaced per event when a newer snapshot of the event arrives;
+  ``table``: derived from whole tables of the layer below (no day grain to follow), *rebuilt* in one
+  transaction when any of its sources (re)loaded a day, and left alone otherwise.
+* ``sources`` — the datasets it reads: bronze datasets (``source_layer="bronze"``, the default), or tables
+  of a layer (``source_layer="silver"`` / ``"gold"``): a fact computed from a fact reloads a day when the
+  source table reloaded it (view ``<source_layer>_<source>`` = that table's rows of the day); a ``table``
+  model reads whole tables (views ``<source_layer>_<source>`` over the whole table). ``optional_sources``
+  may not exist yet (another feature builds them): the view is then an empty relation of the declared columns.
 * ``key`` — the natural key, enforced by the loaders (deduplication) and by blocking checks.
 * ``columns`` — DDL type, description, lineage (``dataset.column`` of the source layer) and, for dims, how
   a newer or an older state merges into the stored row (``merge``: latest | latest_non_null | min | max | key).
-
-The declarations themselves are in ``models.py`` (the registry ``MODELS``) and ``orderbook_models.py``.
 
 A model's version is a hash of its DDL, its SQL and ``LOADER_VERSION``; a table built by another version
 is rebuilt from every source day on its next materialization (no mixing of old and new logic).
@@ -24,14 +29,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-SCHEMA = "silver"
+if TYPE_CHECKING:
+    from polymarket_assets.silver.checks.base import CheckDef
+
+SCHEMA = "silver"  # the default layer (and DuckDB schema) of a model
 LOADER_VERSION = "1"
 
-Kind = Literal["fact", "dim", "bridge"]
+Kind = Literal["fact", "dim", "bridge", "table"]
 Merge = Literal["key", "latest", "latest_non_null", "min", "max"]
-Layer = Literal["bronze", "silver"]
+Layer = Literal["bronze", "silver", "gold"]
+TableLayer = Literal["silver", "gold"]
 
 TS = "TIMESTAMPTZ"
 PRICE = "DECIMAL(12, 6)"
@@ -62,18 +71,49 @@ class Model:
     price_list_columns: tuple[str, ...] = ()  # DECIMAL[] columns whose elements must lie in [0, 1]
     key_time_column: str | None = None  # facts: a key column-set determines this instant (cross-day probe)
     extra_sql: tuple[str, ...] = field(default_factory=tuple)  # more sql/*.sql files this model runs
-    source_layer: Layer = "bronze"  # "silver": a fact computed day by day from the silver fact in `sources`
+    source_layer: Layer = "bronze"  # "silver"/"gold": computed from tables of that layer (a fact: day by day)
     count_column: str | None = None  # facts that aggregate: the column counting the source rows a row stands for
     nullable_prices: bool = False  # facts: a NULL price is allowed (an empty book side) instead of failing
     key_check_name: str | None = None  # name of the key check, if not the default (see checks.checks_for)
+    layer: TableLayer = "silver"  # the DuckDB schema the table lives in (and where its SQL file is)
+    count_filter: str | None = None  # with count_column: which rows count (e.g. one bucket of several)
+    optional_sources: tuple[tuple[str, tuple[Col, ...]], ...] = ()  # table models: sources that may not exist yet
+    source_sums: tuple[tuple[str, str], ...] = ()  # facts from a fact: (column, source expression) sums that must match per day
+    plots: tuple[str, ...] = ()  # names of the plots drawn after each load (gold/plots.py)
+    stats_sql: str | None = None  # a <layer>/sql file returning one row of counts for the run metadata
+    extra_checks: tuple[CheckDef, ...] = ()  # checks of this model beyond the generic ones (checks.checks_for)
 
     def __post_init__(self) -> None:
-        if self.source_layer == "silver" and (self.kind != "fact" or len(self.sources) != 1):
-            raise ValueError(f"{self.name}: a model computed from silver must be a fact with one source table")
+        if self.source_layer != "bronze" and self.kind not in ("fact", "table"):
+            raise ValueError(f"{self.name}: a model computed from {self.source_layer} tables must be a fact or a table")
+        if self.source_layer != "bronze" and self.kind == "fact" and len(self.sources) != 1:
+            raise ValueError(f"{self.name}: a fact computed from another table must have exactly one source table")
+        if self.kind == "table" and self.source_layer == "bronze":
+            raise ValueError(f"{self.name}: a table model is computed from silver or gold tables, not from bronze files")
+        if self.source_sums and (self.kind != "fact" or self.source_layer == "bronze"):
+            raise ValueError(f"{self.name}: source_sums apply to a fact computed from another fact")
 
     @property
     def table(self) -> str:
-        return f"{SCHEMA}.{self.name}"
+        return f"{self.layer}.{self.name}"
+
+    @property
+    def all_sources(self) -> tuple[str, ...]:
+        """Every source the loader plans from: ``sources``, then the optional ones."""
+        return (*self.sources, *(s for s, _ in self.optional_sources))
+
+    def optional_columns(self, source: str) -> tuple[Col, ...] | None:
+        """The declared columns of an optional source (its view when the table does not exist yet), else None."""
+        return dict(self.optional_sources).get(source)
+
+    @property
+    def counted_sql(self) -> str:
+        """SQL aggregate of the source rows a fact's rows account for: ``count(*)``, or the sum of its count column
+        (aggregates; over the rows of ``count_filter`` when several rows count the same source rows)."""
+        if self.count_column is None:
+            return "count(*)"
+        where = f" FILTER (WHERE {self.count_filter})" if self.count_filter else ""
+        return f"coalesce(sum({self.count_column}){where}, 0)"
 
     @property
     def column_names(self) -> list[str]:
@@ -86,12 +126,13 @@ class Model:
         raise KeyError(name)
 
     def source_view(self, source: str) -> str:
-        """The temp view the model's SQL reads ``source`` from: the rows of the day(s) being loaded."""
+        """The temp view the model's SQL reads ``source`` from: the rows of the day(s) being loaded (a table
+        model: the whole source table)."""
         return f"{self.source_layer}_{source}"
 
     @property
     def sql(self) -> str:
-        return read_sql(self.name)
+        return read_sql(self.name, self.layer)
 
     def ddl(self) -> str:
         cols = ",\n    ".join(f"{c.name} {c.type}" for c in self.columns)
@@ -100,14 +141,18 @@ class Model:
     @property
     def version(self) -> str:
         digest = hashlib.sha256()
-        for part in (LOADER_VERSION, self.ddl(), self.sql, *(read_sql(x) for x in self.extra_sql), repr(self.key), repr(self.order_by)):
+        extra = (read_sql(x, self.layer) for x in (*self.extra_sql, *((self.stats_sql,) if self.stats_sql else ())))
+        for part in (LOADER_VERSION, self.ddl(), self.sql, *extra, repr(self.key), repr(self.order_by)):
             digest.update(part.encode())
             digest.update(b"\0")
         digest.update(repr([(c.name, c.merge, c.order) for c in self.columns]).encode())
         if self.source_layer != "bronze" or self.count_column:  # only then, so bronze models keep their versions
             digest.update(f"\0{self.source_layer}\0{self.count_column}".encode())
+        if self.layer != "silver" or self.kind == "table" or self.count_filter or self.all_sources != self.sources or self.source_sums:
+            digest.update(repr((self.layer, self.kind, self.count_filter, self.all_sources, self.source_sums)).encode())
         return digest.hexdigest()[:16]
 
 
-def read_sql(name: str) -> str:
-    return resources.files("polymarket_assets.silver").joinpath("sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+def read_sql(name: str, layer: TableLayer = "silver") -> str:
+    """The text of ``<layer>/sql/<name>.sql`` (package data)."""
+    return resources.files(f"polymarket_assets.{layer}").joinpath("sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")

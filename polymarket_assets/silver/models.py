@@ -265,6 +265,67 @@ LEADERBOARD_FACT = Model(
     ),
 )
 
+def _res(*columns: str) -> tuple[str, ...]:
+    return tuple(f"resolutions.{c}" for c in columns)
+
+
+_DECIDED = _res("closed", "uma_resolution_status", "uma_resolution_statuses", "resolution_status", "outcome_prices", "resolution_found")
+
+MARKET_RESOLUTION_DIM = Model(
+    name="market_resolution_dim",
+    kind="dim",
+    description="How each market resolved: status (resolved | disputed | void | pending), resolved_at, the winning "
+    "outcome (index, label, token) read from Gamma's final outcomePrices 1/0, payouts and which signals decided "
+    "(Gamma's UMA status, the Data API v2 /v2/resolutions record). Rules: README 'Resolutions' and "
+    "sql/market_resolution_dim.sql. A market without a resolution record is pending, not an error; a void market "
+    "(['0.5','0.5']) has no winner.",
+    grain="one row per market (condition id) that bronze saw close",
+    key=("condition_id",),
+    sources=("resolutions",),
+    order_by=("fetched_at",),
+    price_list_columns=("payouts",),
+    columns=(
+        Col("condition_id", "VARCHAR", "CTF condition id. Natural key (→ market_dim).", _res("condition_id"), "key"),
+        Col("market_id", "VARCHAR", "Gamma market id.", _res("market_id")),
+        Col("question_id", "VARCHAR", "UMA question id (Gamma questionID).", _res("question_id")),
+        Col("slug", "VARCHAR", "Market slug.", _res("slug")),
+        Col("question", "VARCHAR", "Market question.", _res("question")),
+        Col("event_id", "VARCHAR", "Gamma event id, when the market object embedded its event.", _res("event_id")),
+        Col("neg_risk", "BOOLEAN", "Negative-risk market.", _res("neg_risk")),
+        Col("outcomes", "VARCHAR[]", "Outcome labels, in token order.", _res("outcomes")),
+        Col("outcome_count", "INTEGER", "len(outcomes); calibration keeps binary markets (2) only.", _res("outcomes")),
+        Col("clob_token_ids", "VARCHAR[]", "Outcome token ids, in outcome order.", _res("clob_token_ids")),
+        Col("outcome_prices", f"{PRICE}[]", "Gamma outcomePrices as last fetched (whatever the status).", _res("outcome_prices")),
+        Col("closed", "BOOLEAN", "Gamma closed flag.", _res("closed")),
+        Col("closed_time", TS, "Gamma closedTime (for UMA markets: the settlement instant, = umaEndDate).", _res("closed_time")),
+        Col("status", "VARCHAR", "resolved | void | disputed | pending, by the first rule that holds: resolved = closed, a UMA "
+            "'resolved' signal (Gamma or v2) and prices all 0/1 with exactly one 1; void = closed, a 'resolved' signal and "
+            "all prices equal (['0.5','0.5']), or a legacy closed market with prices all 0 and no UMA signal at all; "
+            "disputed = an active dispute (Gamma or v2 status 'disputed'); pending = anything else.", _DECIDED),
+        Col("resolved_at", TS, "resolved/void only: closedTime, else the v2 record's last update; NULL otherwise.",
+            _res("closed_time", "resolution_updated_at")),
+        Col("winning_outcome_index", "SMALLINT", "resolved only: index of the outcome whose final price is 1; NULL for void, "
+            "disputed and pending (a void market never counts as a win).", _res("outcome_prices")),
+        Col("winning_outcome", "VARCHAR", "resolved only: label of the winning outcome.", _res("outcomes", "outcome_prices")),
+        Col("winning_token_id", "VARCHAR", "resolved only: token of the winning outcome (clob_token_ids at its index).",
+            _res("clob_token_ids", "outcome_prices")),
+        Col("payouts", f"{PRICE}[]", "resolved/void only: the final outcomePrices, per outcome (e.g. [1, 0], [0.5, 0.5]).",
+            _res("outcome_prices")),
+        Col("resolution_source", "VARCHAR", "resolved/void only: the signals that decided: gamma+data_v2 | gamma | data_v2 | "
+            "gamma_legacy_prices.", _res("uma_resolution_status", "uma_resolution_statuses", "resolution_status")),
+        Col("uma_resolution_status", "VARCHAR", "Gamma umaResolutionStatus (current), as sent.", _res("uma_resolution_status")),
+        Col("uma_resolution_statuses", "VARCHAR[]", "Gamma umaResolutionStatuses (history), as sent.", _res("uma_resolution_statuses")),
+        Col("v2_record_found", "BOOLEAN", "Whether /v2/resolutions returned a record for the condition.", _res("resolution_found")),
+        Col("v2_status", "VARCHAR", "/v2/resolutions status (lower-cased; values not documented).", _res("resolution_status")),
+        Col("was_disputed", "BOOLEAN", "/v2/resolutions was_disputed (a resolved market may have been disputed once).",
+            _res("was_disputed")),
+        Col("v2_price", "VARCHAR", "/v2/resolutions price, as sent (the oracle's raw value; not interpreted).", _res("resolution_price")),
+        Col("resolution_tx_hash", "VARCHAR", "/v2/resolutions transaction hash.", _res("resolution_tx_hash")),
+        Col("v2_updated_at", TS, "/v2/resolutions last_update_timestamp.", _res("resolution_updated_at")),
+        *_seen("resolution"),
+    ),
+)
+
 MODELS: dict[str, Model] = {
     m.name: m
     for m in (
@@ -277,6 +338,7 @@ MODELS: dict[str, Model] = {
         TRADE_FACT,
         PRICE_HISTORY_FACT,
         LEADERBOARD_FACT,
+        MARKET_RESOLUTION_DIM,
         ORDERBOOK_SNAPSHOT_FACT,
         ORDERBOOK_TOP_OF_BOOK_1M,
     )

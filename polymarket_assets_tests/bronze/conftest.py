@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from polymarket_assets.replay.fake_api import FakeApi
+from polymarket_assets.replay.gamma_world import World, build_world, install
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-from polymarket_assets_tests.bronze.gamma_world import World, build_world, install
-from polymarket_assets_tests.support.fake_api import FakeApi
 
 DAY = dt.date(2026, 11, 3)
 

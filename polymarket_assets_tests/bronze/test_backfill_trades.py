@@ -22,17 +22,17 @@ import pytest
 from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, read_partition
 from polymarket_assets.defs.bronze.trades import trades
+from polymarket_assets.replay.fake_api import FakeApi
+from polymarket_assets.replay.trades_world import TradesWorld
 from polymarket_assets_tests.bronze.conftest import make_resources
 from polymarket_assets_tests.bronze.helpers import dagster_materialize_cli
-from polymarket_assets_tests.bronze.world_trades import (
+from polymarket_assets_tests.bronze.range_helpers import (
     RANGE,
-    TradesWorld,
     asset_config,
     materialization_by_partition,
     range_tags,
     table_content,
 )
-from polymarket_assets_tests.support.fake_api import FakeApi
 
 OP = "bronze__trades"
 REPO = Path(__file__).resolve().parents[2]
@@ -179,7 +179,7 @@ KILL_SCRIPT = """
 import sys, dagster as dg
 from polymarket_assets.defs.bronze.trades import trades
 from polymarket_assets_tests.bronze.conftest import make_resources
-from polymarket_assets_tests.bronze.world_trades import asset_config, range_tags
+from polymarket_assets_tests.bronze.range_helpers import asset_config, range_tags
 from pathlib import Path
 root, url = Path(sys.argv[1]), sys.argv[2]
 dg.materialize([trades], resources=make_resources(root, url), run_config=asset_config("bronze__trades", page_size=40, workers=1),

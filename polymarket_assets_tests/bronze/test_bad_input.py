@@ -10,10 +10,10 @@ from polymarket_assets.bronze.engine.quarantine import quarantined_files
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file
 from polymarket_assets.defs.bronze.gamma_events import gamma_events
 from polymarket_assets.defs.bronze.markets import markets
+from polymarket_assets.replay.fake_api import Fault
+from polymarket_assets.replay.gamma_world import _keyset
 from polymarket_assets_tests.bronze.conftest import DAY
-from polymarket_assets_tests.bronze.gamma_world import _keyset
 from polymarket_assets_tests.bronze.helpers import asset_config, materialize, metadata, table
-from polymarket_assets_tests.support.fake_api import Fault
 
 KEY = DAY.isoformat()
 

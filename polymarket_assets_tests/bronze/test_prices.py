@@ -17,17 +17,16 @@ from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file, read_partition
 from polymarket_assets.bronze.schemas import PRICES
 from polymarket_assets.defs.bronze.prices import prices
+from polymarket_assets.replay.fake_api import FakeApi, json_reply
+from polymarket_assets.replay.trades_world import TradesWorld, midnight
 from polymarket_assets_tests.bronze.conftest import make_resources
-from polymarket_assets_tests.bronze.world_trades import (
+from polymarket_assets_tests.bronze.range_helpers import (
     RANGE,
-    TradesWorld,
     asset_config,
     materialization_by_partition,
-    midnight,
     range_tags,
     table_content,
 )
-from polymarket_assets_tests.support.fake_api import FakeApi, json_reply
 
 OP = "bronze__prices"
 UTC = dt.timezone.utc

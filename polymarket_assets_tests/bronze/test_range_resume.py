@@ -13,9 +13,9 @@ from polymarket_assets.bronze.datasets import markets as markets_dataset
 from polymarket_assets.bronze.engine.checkpoint import checkpoint_path
 from polymarket_assets.bronze.parquet_io import partition_exists, partition_file
 from polymarket_assets.defs.bronze.markets import markets
-from polymarket_assets_tests.bronze.gamma_world import _keyset
+from polymarket_assets.replay.fake_api import FakeRequest, json_reply
+from polymarket_assets.replay.gamma_world import _keyset
 from polymarket_assets_tests.bronze.helpers import asset_config, materialize, metadata, table
-from polymarket_assets_tests.support.fake_api import FakeRequest, json_reply
 
 FIRST, LAST = "2026-11-01", "2026-11-07"
 

@@ -19,16 +19,16 @@ from polymarket_assets.bronze.engine.quarantine import quarantined_files
 from polymarket_assets.bronze.parquet_io import partition_dir, read_partition
 from polymarket_assets.bronze.schemas import TRADES
 from polymarket_assets.defs.bronze.trades import trades
+from polymarket_assets.replay.fake_api import FakeApi, Fault
+from polymarket_assets.replay.trades_world import TradesWorld
 from polymarket_assets_tests.bronze.conftest import make_resources
-from polymarket_assets_tests.bronze.world_trades import (
+from polymarket_assets_tests.bronze.range_helpers import (
     RANGE,
-    TradesWorld,
     asset_config,
     materialization_by_partition,
     range_tags,
     table_content,
 )
-from polymarket_assets_tests.support.fake_api import FakeApi, Fault
 
 OP = "bronze__trades"
 DAY = RANGE[2]

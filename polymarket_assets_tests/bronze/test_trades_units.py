@@ -19,9 +19,10 @@ from polymarket_assets.bronze.rows import TradeKeyer, trade_row
 from polymarket_assets.clients import parse_trade_v2
 from polymarket_assets.clients.gamma import GammaClient
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport
-from polymarket_assets_tests.bronze.gamma_world import real
-from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld
-from polymarket_assets_tests.support.fake_api import FakeApi
+from polymarket_assets.replay.fake_api import FakeApi
+from polymarket_assets.replay.gamma_world import real
+from polymarket_assets.replay.trades_world import TradesWorld
+from polymarket_assets_tests.bronze.range_helpers import RANGE
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=UTC)

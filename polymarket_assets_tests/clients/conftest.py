@@ -2,7 +2,7 @@
 
 The local server (``fake_http``) is deliberately minimal — a stdlib ``ThreadingHTTPServer`` on
 ``127.0.0.1:0`` whose routes are Python callables — for paging edge cases that no recorded body shows
-(offset caps, echoed cursors, 20-id batches…). The fuller fake API lives in ``polymarket_assets_tests/support``.
+(offset caps, echoed cursors, 20-id batches…). The fuller fake API is the replay's (``polymarket_assets/replay/fake_api.py``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ never offset, 15-day prices-history windows."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from polymarket_assets.clients import (
     MalformedResponseError,
     PaginationError,
     parse_leaderboard_row_v2,
+    parse_resolution_v2,
     parse_trade_v2,
 )
 from polymarket_assets_tests.clients.conftest import Seen, real_bytes, real_json
@@ -190,3 +192,25 @@ def test_prices_history_needs_exactly_one_window_form(transport):
         list(client.iter_prices_history("1", start=1, interval="max"))
     with pytest.raises(ValueError, match="end needs start"):
         list(client.iter_prices_history("1", end=5, interval="max"))
+
+
+def test_resolutions_in_batches_of_20_and_the_real_records_parsed(fake_http, transport):
+    records = real_json("data_api", "v2_resolutions_data_array.json")
+    conditions = [r["condition_id"] for r in records] + [f"0x{i:064x}" for i in range(40)]
+
+    def handler(request):
+        wanted = request.one("condition").split(",")
+        return 200, {"data": [r for r in records if r["condition_id"] in wanted]}  # a miss is simply absent
+
+    fake_http.route("GET", "/v2/resolutions", handler)
+    client = DataApiClient(fake_http.endpoint(transport, "data"))
+    pages = list(client.iter_resolution_pages(conditions + conditions[:2]))
+    assert [len(s.one("condition").split(",")) for s in fake_http.requests_to("/v2/resolutions")] == [20, 20, 2]
+    assert pages[0].extra["conditions"] == conditions[:20]
+    parsed = [parse_resolution_v2(r) for p in pages for r in p.items]
+    assert [(r["status"], r["was_disputed"], r["price"], r["log_index"]) for r in parsed] == [
+        ("resolved", False, "0", 170), ("posed", False, "69", 139)]
+    assert parsed[0]["last_update"] == dt.datetime(2026, 7, 29, 20, 11, 59, tzinfo=dt.timezone.utc)
+    assert parsed[0]["transaction_hash"] == records[0]["transaction_hash"] and parsed[1]["proposed_price"] == "69"
+    with pytest.raises(ValueError, match="0x \\+ 64 hex"):
+        list(client.iter_resolution_pages(["1460332"]))

@@ -14,13 +14,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 EXPECTED_ASSETS = {
-    *(f"bronze/{name}" for name in ("gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard", "orderbook_snapshots")),
+    *(f"bronze/{name}" for name in ("gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard",
+                                    "resolutions", "orderbook_snapshots")),
     *(
         f"silver/{name}"
         for name in (
             "event_dim", "category_dim", "event_category", "market_dim", "market_token_dim", "trader_dim",
-            "trade_fact", "price_history_fact", "leaderboard_fact", "orderbook_snapshot_fact", "orderbook_top_of_book_1m",
+            "trade_fact", "price_history_fact", "leaderboard_fact", "market_resolution_dim", "orderbook_snapshot_fact",
+            "orderbook_top_of_book_1m",
         )
+    ),
+    *(
+        f"gold/{name}"
+        for name in ("token_ohlcv", "market_daily_volume", "calibration_points", "calibration_summary", "calibration_reliability",
+                     "btc15m_windows", "btc15m_calibration")
     ),
 }
 
@@ -70,7 +77,7 @@ def test_every_asset_is_tagged(tmp_path: Path) -> None:
     assert {a["key"] for a in assets} == EXPECTED_ASSETS
     for asset in assets:
         layer = asset["key"].split("/")[0]
-        assert layer in {"bronze", "silver"}, asset
+        assert layer in {"bronze", "silver", "gold"}, asset
         assert asset["group"] == layer, asset
         assert asset["kinds"], asset
         assert asset["owners"], asset
@@ -89,16 +96,17 @@ def test_dagster_definitions_validate_cli(tmp_path: Path, target: list[str]) -> 
     assert "All code locations passed validation" in result.stdout + result.stderr
 
 
-def test_silver_automation_sensor_covers_every_silver_asset(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layer", ["silver", "gold"])
+def test_the_automation_sensor_of_a_layer_covers_every_asset_of_it(tmp_path: Path, layer: str) -> None:
     code = (
         "import polymarket_assets as p\n"
         "d = p.code_location()\n"
-        "sensor = d.resolve_sensor_def('silver_automation_sensor')\n"
+        f"sensor = d.resolve_sensor_def('{layer}_automation_sensor')\n"
         "graph = d.resolve_asset_graph()\n"
         "print(' '.join(sorted(k.to_user_string() for k in sensor.asset_selection.resolve(graph))))\n"
     )
     targeted = set(_python(code, POLYMARKET_DATA_DIR=str(tmp_path)).split())
-    assert targeted == {key for key in EXPECTED_ASSETS if key.startswith("silver/")}
+    assert targeted == {key for key in EXPECTED_ASSETS if key.startswith(f"{layer}/")}
 
 
 IMPORTS_DEFS = re.compile(r"^\s*(from\s+polymarket_assets\.defs\b|import\s+polymarket_assets\.defs\b|from\s+polymarket_assets\s+import\s+defs\b)", re.M)

@@ -9,7 +9,7 @@ import pytest
 
 from polymarket_assets.clients.errors import ApiHttpError, ApiUnreachableError, MalformedResponseError
 from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport, TransportStats
-from polymarket_assets_tests.support.fake_api import FakeApi, Fault
+from polymarket_assets.replay.fake_api import FakeApi, Fault
 
 UA = "polymarket-assets-tests/0.1 (transport tests)"
 SETTING = "POLYMARKET_GAMMA_URL"

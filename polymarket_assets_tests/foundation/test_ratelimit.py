@@ -13,7 +13,7 @@ import pytest
 from polymarket_assets.clients.budgets import Budget, merge_budgets
 from polymarket_assets.clients.errors import RateLimitTimeout
 from polymarket_assets.clients.ratelimit import SharedRateLimiter
-from polymarket_assets_tests.support.fake_api import FakeApi, budget_utilisation, max_in_window
+from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation, max_in_window
 from polymarket_assets_tests.support.load import run_load, run_processes
 
 # Small budgets keep the tests short: 40 requests per 2 s window, limiter margin 100 ms (2/2.1 = 0.95 bound).

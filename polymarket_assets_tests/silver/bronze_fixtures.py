@@ -15,6 +15,8 @@ Layout (``<root>/bronze/<dataset>/dt=YYYY-MM-DD/part-0.parquet``):
                     559657/559659 · dt=2026-09-09: 2 on 559659  → 7 trades
 * prices            dt=2026-09-07: the 2 real v2 points, on 559659's Yes token
 * leaderboard       dt=2026-09-08: the 2 real rows (day / PNL / overall)
+* resolutions       the day each closed market closed: dt=2026-03-19: 1460332 (katana, resolved No, with the
+                    real 'resolved' v2 record) · dt=2026-07-24: 3047949 (BTC 5-min, resolved Up, no v2 record)
 * orderbook_snapshots  books of the real CLOB book (election 2024) and the real Limitless book (BTC 5-min),
                     at synthetic receive times: dt=2026-09-08: 3 Polymarket snapshots over two minutes (the
                     second without the best bid: bid 0.09, mid 0.115), the first written twice (a documented
@@ -35,9 +37,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from polymarket_assets.bronze.coerce import coerce_row
+from polymarket_assets.bronze.rows import resolution_row as bronze_resolution_row
 from polymarket_assets.bronze.rows import trade_row as bronze_trade_row
-from polymarket_assets.bronze.schemas import SCHEMAS
-from polymarket_assets.clients import parse_trade_v2
+from polymarket_assets.bronze.schemas import RESOLUTIONS, SCHEMAS
+from polymarket_assets.clients import parse_gamma_market, parse_resolution_v2, parse_trade_v2
 from polymarket_assets.streaming.books import limitless_book, polymarket_book
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
@@ -224,6 +228,25 @@ def price_rows(token: str | None = None) -> list[dict[str, Any]]:
                  "resolution_seconds": p["resolution_seconds"], "source": "data:/v2/prices-history"} for p in POINTS]
 
 
+RESOLUTION_RECORDS = _load("data_api/v2_resolutions_data_array.json")
+
+
+def v2_record(market: dict[str, Any], template: int = 0, **override: Any) -> dict[str, Any]:
+    """A real /v2/resolutions record (0: the 'resolved' one, 1: the 'posed' one) moved onto ``market``."""
+    record = dict(RESOLUTION_RECORDS[template], condition_id=market["conditionId"], question_id=market.get("questionID"))
+    record.update(override)
+    return record
+
+
+def resolution_rows(market: dict[str, Any], records: list[dict[str, Any]] | None = None, fetched_at: dt.datetime = FETCHED,
+                    **gamma_override: Any) -> dict[str, Any]:
+    """The bronze/resolutions row of a Gamma market object and its v2 records, mapped exactly as bronze maps them."""
+    parsed = parse_gamma_market({**market, **gamma_override})
+    row = bronze_resolution_row(parsed, [parse_resolution_v2(r) for r in records or []], fetched_at=fetched_at,
+                                resolution_fetched_at=fetched_at, resolution_url="http://127.0.0.1/v2/resolutions")
+    return coerce_row(row, RESOLUTIONS)
+
+
 BOOK_PM = _load("clob/book_election_2024_oct.json")
 BOOK_LL = _load("limitless/ws_orderbookUpdate_last_before_resolution_btc_5min.json")[1]
 PM_KEY = f"polymarket:{BOOK_PM['market']}:{BOOK_PM['asset_id']}"
@@ -295,6 +318,8 @@ def write_lake(root: Path) -> Path:
     write_partition(root, "trades", DAY2, trades_day2())
     write_partition(root, "prices", "2026-09-07", price_rows())
     write_partition(root, "leaderboard", DAY1, board_rows())
+    write_partition(root, "resolutions", "2026-03-19", [resolution_rows(MARKET_KATANA, [v2_record(MARKET_KATANA)])])
+    write_partition(root, "resolutions", "2026-07-24", [resolution_rows(MARKET_BTC)])
     write_partition(root, "orderbook_snapshots", DAY1, book_rows_day1())
     write_partition(root, "orderbook_snapshots", DAY2, book_rows_day2())
     return root
@@ -310,6 +335,7 @@ EXPECTED_ROWS = {
     "trade_fact": 7,
     "price_history_fact": 2,
     "leaderboard_fact": 2,
+    "market_resolution_dim": 2,  # katana (resolved No: gamma+data_v2), the BTC market (resolved Up: gamma only)
     "orderbook_snapshot_fact": 5,  # 6 bronze rows, one snapshot written twice
     "orderbook_top_of_book_1m": 4,  # 2026-09-08: Polymarket 10:00 and 10:01, Limitless 10:00 · 2026-09-09: 08:30
 }

@@ -54,7 +54,8 @@ def checks(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], Any]:
 
 
 BUILD_ORDER = ["event_dim", "category_dim", "event_category", "market_dim", "market_token_dim", "trader_dim",
-               "trade_fact", "price_history_fact", "leaderboard_fact", "orderbook_snapshot_fact", "orderbook_top_of_book_1m"]
+               "trade_fact", "price_history_fact", "leaderboard_fact", "market_resolution_dim", "orderbook_snapshot_fact",
+               "orderbook_top_of_book_1m"]
 
 
 def build_direct(lake: Path, db: Path, names: list[str] | None = None) -> dict[str, Any]:

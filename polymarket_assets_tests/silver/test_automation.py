@@ -13,7 +13,7 @@ from polymarket_assets.resources import LakeResource
 from polymarket_assets_tests.silver.bronze_fixtures import board_rows, book_rows_day2, write_partition
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01")
-BRONZE = ["gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard", "orderbook_snapshots"]
+BRONZE = ["gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard", "resolutions", "orderbook_snapshots"]
 SILVER = lambda name: dg.AssetKey(["silver", name])
 
 

@@ -12,6 +12,7 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     EVENT,
     EXPECTED_ROWS,
     MARKET_BTC,
+    MARKET_KATANA,
     TRADES,
     WHITMER,
     trade_key,
@@ -76,9 +77,17 @@ def test_build_exact_rows_known_values_and_checks(lake, db):
         (dt.datetime(2026, 9, 7, 17, 4, tzinfo=UTC), Decimal("0.955000"), 60),
         (dt.datetime(2026, 9, 7, 17, 5, tzinfo=UTC), Decimal("0.955000"), 60)]
 
+    # the two real resolved markets: katana resolved No (Gamma and the real v2 record agree), BTC Up (Gamma only)
+    assert query(db, "SELECT market_id, status, winning_outcome_index, winning_outcome, winning_token_id, payouts, resolved_at, "
+                     "resolution_source, v2_record_found FROM silver.market_resolution_dim ORDER BY market_id") == [
+        ("1460332", "resolved", 1, "No", json.loads(MARKET_KATANA["clobTokenIds"])[1], [Decimal("0.000000"), Decimal("1.000000")],
+         dt.datetime(2026, 3, 19, 23, 20, 15, tzinfo=UTC), "gamma+data_v2", True),
+        ("3047949", "resolved", 0, "Up", json.loads(MARKET_BTC["clobTokenIds"])[0], [Decimal("1.000000"), Decimal("0.000000")],
+         dt.datetime(2026, 7, 24, 0, 0, 16, tzinfo=UTC), "gamma", False)]
+
     # every check ran; the only non-pass is the documented orphan WARN: the 2 real trades' markets are not in bronze
     evals = checks(result)
-    assert len(evals) == 37
+    assert len(evals) == 41
     failing = {k: (e.severity.value, e.metadata["orphan_rows_unknown_market"].value) for k, e in evals.items() if not e.passed}
     assert failing == {("trade_fact", "references_known_token_and_market"): ("WARN", 2)}
 

@@ -16,6 +16,7 @@ from polymarket_assets.silver.models import MODELS
 from polymarket_assets_tests.silver.bronze_fixtures import (
     DAY2,
     EVENT,
+    MARKET_BTC,
     SMITH,
     WHITMER,
     board_rows,
@@ -23,6 +24,7 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     event_row,
     market_row,
     price_rows,
+    resolution_rows,
     tag_row,
     token_rows,
     trade_row,
@@ -70,6 +72,13 @@ CASES: dict[tuple[str, str], tuple[str, dt.date | None, str]] = {
     # rows for a day the ledger never loaded
     ("leaderboard_fact", "reconciles_with_bronze"): (
         "INSERT INTO silver.leaderboard_fact SELECT * REPLACE (DATE '2020-01-01' AS dt) FROM silver.leaderboard_fact", None, "ERROR"),
+    ("market_resolution_dim", "condition_id_unique_not_null"): (
+        "INSERT INTO silver.market_resolution_dim SELECT * FROM silver.market_resolution_dim LIMIT 1", None, "ERROR"),
+    ("market_resolution_dim", "prices_in_unit_interval"): (
+        "UPDATE silver.market_resolution_dim SET payouts = [1.5, 0] WHERE market_id = '1460332'", None, "ERROR"),
+    # a void market that names a winner: a void market never counts as a win
+    ("market_resolution_dim", "winners_match_status"): (
+        "UPDATE silver.market_resolution_dim SET status = 'void' WHERE market_id = '1460332'", None, "ERROR"),
     ("orderbook_snapshot_fact", "key_unique_not_null"): (
         "INSERT INTO silver.orderbook_snapshot_fact SELECT * FROM silver.orderbook_snapshot_fact WHERE snapshot_id = 'r1-1'", D1, "ERROR"),
     ("orderbook_snapshot_fact", "prices_in_unit_interval"): (
@@ -108,7 +117,7 @@ def test_every_check_has_a_failing_case():
     registered = {(m, c.name) for m, defs in CHECKS.items() for c in defs}
     covered = set(CASES) | {(m, "fresh") for m in MODELS}
     assert registered == covered
-    assert len(registered) == 37
+    assert len(registered) == 41
 
 
 def test_checks_pass_on_the_built_fixture(built):
@@ -156,6 +165,7 @@ def stale(tmp_path_factory):
     write_partition(lake, "trades", new, [trade_row(t) for t in []])
     write_partition(lake, "prices", new, price_rows())
     write_partition(lake, "leaderboard", new, board_rows())
+    write_partition(lake, "resolutions", new, [resolution_rows(MARKET_BTC, closedTime="2026-09-10 01:00:00+00")])
     write_partition(lake, "orderbook_snapshots", new, [book_row("r3-1", dt.datetime(2026, 9, 10, 1, tzinfo=dt.timezone.utc))])
     return lake, db
 

@@ -1,5 +1,5 @@
-"""Data API **v2** client (``https://data-api.polymarket.com/v2/...``): trades, leaderboard, prices history
-(api_reference §3.2).
+"""Data API **v2** client (``https://data-api.polymarket.com/v2/...``): trades, leaderboard, prices history,
+resolutions (api_reference §3.2, §7.2).
 
 v2 conventions handled here:
 
@@ -8,8 +8,8 @@ v2 conventions handled here:
 * **cursor-only paging** (quirk 6): follow ``pagination.next_cursor`` until ``null`` (or ``has_more`` is
   false); ``offset`` is a 400 and is never sent. The cursor pins its query, so follow-up requests re-send
   the same filters plus ``cursor``; ``limit`` is a first-page-only parameter and is sent only there;
-* ``/v2/trades`` ``condition`` takes ≤ 20 comma-separated condition ids: longer lists are split into batches
-  of 20, each with its own cursor chain;
+* ``/v2/trades`` and ``/v2/resolutions`` ``condition`` take ≤ 20 comma-separated condition ids: longer lists
+  are split into batches of 20, each with its own cursor chain;
 * ``/v2/prices-history`` takes exactly one of ``start`` (+ ``end``, exclusive) or ``interval``; explicit
   windows are capped at 15 days and are split client-side.
 
@@ -42,6 +42,15 @@ MAX_CONDITIONS_PER_REQUEST = 20
 CONDITION_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 #: Parameters the client manages; passing them as filters is an error.
 RESERVED_FILTERS = frozenset({"offset", "cursor", "limit", "condition", "condition_id", "conditionId", "market"})
+
+
+def _condition_ids(conditions: Sequence[str]) -> list[str]:
+    """Distinct, stripped condition ids, each ``0x`` + 64 hex (a Gamma id or a token id is refused here, not by a 400)."""
+    ids = dedupe(str(c).strip() for c in conditions)
+    bad = [c for c in ids if not CONDITION_ID_RE.match(c)]
+    if bad:
+        raise ValueError(f"condition ids must be 0x + 64 hex characters (not Gamma ids or token ids); got {bad[:3]}")
+    return ids
 
 
 def _v2_value(value: Any) -> str | None:
@@ -124,10 +133,7 @@ class DataApiClient(ApiClient):
         if conditions is None:
             yield from self.iter_pages("/v2/trades", base, limit=limit, cursor=cursor)
             return
-        ids = dedupe(str(c).strip() for c in conditions)
-        bad = [c for c in ids if not CONDITION_ID_RE.match(c)]
-        if bad:
-            raise ValueError(f"condition ids must be 0x + 64 hex characters (not Gamma ids or token ids); got {bad[:3]}")
+        ids = _condition_ids(conditions)
         if cursor is not None and len(ids) > MAX_CONDITIONS_PER_REQUEST:
             raise ValueError(
                 f"a cursor resumes one chain of at most {MAX_CONDITIONS_PER_REQUEST} condition ids; got {len(ids)} ids"
@@ -147,6 +153,20 @@ class DataApiClient(ApiClient):
         """Trade rows (raw v2 dicts) from :meth:`iter_trade_pages`."""
         for page in self.iter_trade_pages(conditions=conditions, taker_only=taker_only, limit=limit, **filters):
             yield from page.items
+
+    # -- resolutions -----------------------------------------------------------------------------
+    def iter_resolution_pages(self, conditions: Sequence[str]) -> Iterator[Page]:
+        """``GET /v2/resolutions?condition=<≤ 20 ids>`` pages (§7.2): the UMA resolution state of each market.
+
+        ``conditions`` (``0x`` + 64 hex) are sent in comma-joined batches of ≤ 20, one request (and, should the
+        API page it, one cursor chain) per batch; ``Page.extra["conditions"]`` lists the batch. A condition the
+        API does not know is simply absent from ``data`` (a miss is ``{"data": []}``, not an error). Parse the
+        rows with :func:`~polymarket_assets.clients.data_api.parsing.parse_resolution_v2`.
+        """
+        ids = _condition_ids(conditions)
+        for batch in chunked(ids, MAX_CONDITIONS_PER_REQUEST):
+            for page in self.iter_pages("/v2/resolutions", {"condition": batch}):
+                yield Page(page.items, page.next_cursor, page.url, page.body, page.cursor, page.status, {**page.extra, "conditions": batch})
 
     # -- leaderboard -----------------------------------------------------------------------------
     def iter_leaderboard_pages(

@@ -1,4 +1,4 @@
-"""Data API v2 rows (trades, leaderboard, prices history; api_reference §3.2) → typed values.
+"""Data API v2 rows (trades, leaderboard, prices history, resolutions; api_reference §3.2, §7.2) → typed values.
 
 Nothing here performs I/O or imports Dagster.
 """
@@ -23,7 +23,16 @@ from polymarket_assets.clients.wire import (
     ts_field,
 )
 
-__all__ = ["DATA_V2_OUTCOME_INDEX_UNKNOWN", "TradeV2", "LeaderboardRowV2", "parse_trade_v2", "parse_leaderboard_row_v2", "parse_price_point_v2"]
+__all__ = [
+    "DATA_V2_OUTCOME_INDEX_UNKNOWN",
+    "LeaderboardRowV2",
+    "ResolutionV2",
+    "TradeV2",
+    "parse_leaderboard_row_v2",
+    "parse_price_point_v2",
+    "parse_resolution_v2",
+    "parse_trade_v2",
+]
 
 #: Data API v2 sentinel: ``outcome_index: 999`` = "the outcome could not be labeled" (§3.2, quirk 9).
 DATA_V2_OUTCOME_INDEX_UNKNOWN = 999
@@ -62,6 +71,52 @@ class LeaderboardRowV2(TypedDict):
     x_username: str | None
     verified: bool | None
     raw_json: str
+
+
+class ResolutionV2(TypedDict):
+    """A ``/v2/resolutions`` row: the UMA oracle's state of one market's question (§7.2).
+
+    The prices are kept as the text sent (``"0"``, ``"69"``…): they are the oracle's raw values, whose scale the
+    documentation does not give; the winning outcome is read from Gamma's ``outcomePrices`` instead (silver
+    ``market_resolution_dim``). ``status`` as sent (``"resolved"``, ``"posed"``…, lower-cased); the set of values
+    is not documented."""
+
+    condition_id: str
+    question_id: str | None
+    status: str | None
+    was_disputed: bool | None
+    extended_review: bool | None
+    new_version_q: bool | None
+    proposed_price: str | None
+    reproposed_price: str | None
+    price: str | None
+    transaction_hash: str | None
+    log_index: int | None
+    last_update: datetime | None  # ``last_update_timestamp``: seconds as a string on the wire
+    raw_json: str
+
+
+def parse_resolution_v2(obj: Any) -> ResolutionV2:
+    """Flatten a Data API v2 ``/v2/resolutions`` row (snake_case; §7.2). ``condition_id`` is required;
+    ``last_update_timestamp`` (epoch seconds as a string) becomes a UTC ``datetime``; ``log_index`` (a string)
+    an ``int``."""
+    row = require_mapping(obj, "v2 resolution")
+    status = text_or_none(row.get("status"))
+    return {
+        "condition_id": required_id_field(row, "condition_id"),
+        "question_id": id_field(row, "question_id"),
+        "status": status.lower() if status else None,
+        "was_disputed": bool_field(row, "was_disputed"),
+        "extended_review": bool_field(row, "extended_review"),
+        "new_version_q": bool_field(row, "new_version_q"),
+        "proposed_price": id_field(row, "proposed_price"),
+        "reproposed_price": id_field(row, "reproposed_price"),
+        "price": id_field(row, "price"),
+        "transaction_hash": text_or_none(row.get("transaction_hash")),
+        "log_index": int_field(row, "log_index"),
+        "last_update": ts_field(row, "last_update_timestamp"),
+        "raw_json": compact_json(obj),
+    }
 
 
 def parse_trade_v2(obj: Any) -> TradeV2:

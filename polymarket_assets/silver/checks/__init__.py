@@ -26,6 +26,8 @@ not wrong).
 
 from __future__ import annotations
 
+import functools
+
 from polymarket_assets.silver.checks.base import CheckContext, CheckDef, Outcome, Phase, Severity
 from polymarket_assets.silver.checks.references import (
     outcomes_match_clob_token_ids,
@@ -33,7 +35,8 @@ from polymarket_assets.silver.checks.references import (
     references_known_token,
     references_known_token_and_market,
 )
-from polymarket_assets.silver.checks.sources import fresh, reconciles_with_bronze, source_label
+from polymarket_assets.silver.checks.resolutions import winners_match_status
+from polymarket_assets.silver.checks.sources import fresh, matches_source_totals, reconciles_with_bronze, source_label
 from polymarket_assets.silver.checks.table import key_unique_not_null, prices_in_unit_interval
 from polymarket_assets.silver.model import Model
 from polymarket_assets.silver.models import MODELS
@@ -72,7 +75,9 @@ def _reconcile(model: Model) -> CheckDef:
     return CheckDef("reconciles_with_bronze", text, True, "post", reconciles_with_bronze)
 
 
+@functools.cache
 def checks_for(model: Model) -> list[CheckDef]:
+    """Every check of ``model`` (silver or gold), in the order they run."""
     defs: list[CheckDef] = [_key_check(model)]
     if model.price_columns or model.price_list_columns:
         defs.append(_price_check(model))
@@ -88,6 +93,17 @@ def checks_for(model: Model) -> list[CheckDef]:
     if model.name == "price_history_fact":
         defs.append(CheckDef("references_known_token", "Points reference a loaded token (orphans WARN; contradicting market ERROR).",
                              True, "after", references_known_token, ("market_token_dim",)))
+    if model.name == "market_resolution_dim":
+        defs.append(CheckDef("winners_match_status",
+                             "A resolved market has exactly one winning outcome (payout 1, the others 0) whose token is its "
+                             "token at that index; a void, disputed or pending market has none.",
+                             True, "write", winners_match_status))
+    if model.source_sums:
+        sums = ", ".join(f"{col} = sum({expr})" for col, expr in model.source_sums)
+        defs.append(CheckDef("matches_source_totals",
+                             f"Each day's totals equal the source table's for the same day: {model.count_column or 'rows'} = "
+                             f"rows of {model.source_layer}.{model.sources[0]}, {sums}.", True, "write", matches_source_totals))
+    defs.extend(model.extra_checks)
     if model.kind == "fact":
         defs.append(_reconcile(model))
     defs.append(_fresh(model))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from polymarket_assets.silver.checks.base import CheckContext, Outcome
-from polymarket_assets.silver.model import SCHEMA, Model
+from polymarket_assets.silver.checks.base import SAMPLE, CheckContext, Outcome, scope_md
+from polymarket_assets.silver.model import Model
 
 
 def source_label(model: Model, source: str) -> str:
-    """How the checks name a source: ``bronze`` for a bronze dataset, ``silver.<table>`` for a silver one."""
-    return "bronze" if model.source_layer == "bronze" else f"{SCHEMA}.{source}"
+    """How the checks name a source: ``bronze`` for a bronze dataset, ``<layer>.<table>`` for a table."""
+    return "bronze" if model.source_layer == "bronze" else f"{model.source_layer}.{source}"
 
 
 def reconciles_with_bronze(ctx: CheckContext) -> Outcome:
@@ -26,7 +26,7 @@ def reconciles_with_bronze(ctx: CheckContext) -> Outcome:
     ``orderbook_top_of_book_1m`` add up to the ``orderbook_snapshot_fact`` rows of the day."""
     conn, m = ctx.conn, ctx.model
     assert ctx.ledger is not None and ctx.partitions is not None
-    counted = f"coalesce(sum({m.count_column}), 0)" if m.count_column else "count(*)"
+    counted = m.counted_sql
     stats = {d: (int(rows), int(n)) for d, rows, n in conn.execute(f"SELECT dt, count(*), {counted} FROM {m.table} GROUP BY dt").fetchall()}
     source = m.sources[0]
     label = source_label(m, source)
@@ -71,11 +71,12 @@ def fresh(ctx: CheckContext) -> Outcome:
     m = ctx.model
     assert ctx.ledger is not None and ctx.partitions is not None
     layer = m.source_layer
-    scope = "bronze on disk" if layer == "bronze" else "the ledger of " + ", ".join(f"{SCHEMA}.{s}" for s in m.sources)
+    sources = m.sources if layer == "bronze" else m.all_sources
+    scope = "bronze on disk" if layer == "bronze" else "the ledger of " + ", ".join(f"{layer}.{s}" for s in sources)
     md: dict[str, Any] = {"scope": f"{scope} vs load ledger"}
     stale = []
     pending_total = 0
-    for source in m.sources:
+    for source in sources:
         parts = ctx.partitions.get(source, {})
         entries = {day: row for (_, day), row in ctx.ledger.entries(m.name, source).items()}
         pending = [d for d, p in parts.items() if d not in entries or entries[d]["fingerprint"] != p.fingerprint]
@@ -89,6 +90,44 @@ def fresh(ctx: CheckContext) -> Outcome:
         if newest is not None and newest in pending:
             stale.append(f"{source} {newest.isoformat()}")
     passed = not stale
-    newest_day = "the newest bronze day" if layer == "bronze" else f"the newest day of {source_label(m, m.sources[0])}"
+    if layer == "bronze":
+        newest_day = "the newest bronze day"
+    elif len(sources) == 1:
+        newest_day = f"the newest day of {source_label(m, sources[0])}"
+    else:
+        newest_day = "the newest day of every source table"
     desc = f"{newest_day} is loaded" if passed else "not loaded yet: " + ", ".join(stale)
     return Outcome(passed, "WARN", desc, md)
+
+
+def matches_source_totals(ctx: CheckContext) -> Outcome:
+    """A fact computed from another fact holds, for each day in scope, the same totals as its source table's
+    rows of that day: the count column (or row count) against the source's rows, and every
+    ``Model.source_sums`` column against the sum of its source expression. Nothing can be counted twice (or
+    dropped) between the two tables without this check failing."""
+    conn, m = ctx.conn, ctx.model
+    source = f"{m.source_layer}.{m.sources[0]}"
+    mine = ", ".join([f"{m.counted_sql} AS n", *(f"coalesce(sum({col}), 0) AS {col}" for col, _ in m.source_sums)])
+    theirs = ", ".join(["count(*) AS n", *(f"coalesce(sum({expr}), 0) AS {col}" for col, expr in m.source_sums)])
+    where = ctx.where
+    rows = conn.execute(
+        f"""
+        WITH g AS (SELECT dt, {mine} FROM {m.table} WHERE {where} GROUP BY dt),
+             s AS (SELECT dt, {theirs} FROM {source} WHERE {where} GROUP BY dt)
+        SELECT coalesce(g.dt, s.dt) AS dt, {', '.join(f'g.{c}, s.{c}' for c in ['n', *(col for col, _ in m.source_sums)])}
+        FROM g FULL OUTER JOIN s USING (dt) ORDER BY 1
+        """,
+        ctx.params + ctx.params,
+    ).fetchall()
+    names = ["n", *(col for col, _ in m.source_sums)]
+    bad = []
+    for row in rows:
+        pairs = {names[i]: (row[1 + 2 * i], row[2 + 2 * i]) for i in range(len(names))}
+        diff = {k: (str(a), str(b)) for k, (a, b) in pairs.items() if (a or 0) != (b or 0)}
+        if diff:
+            bad.append({"dt": row[0].isoformat(), **diff})
+    md: dict[str, Any] = {**scope_md(ctx), "days_compared": len(rows), "days_mismatched": len(bad), "source_table": source}
+    if bad:
+        md["sample"] = repr(bad[:SAMPLE])[:2000]
+        return Outcome(False, "ERROR", f"{len(bad)} day(s) whose totals differ from {source} (e.g. {bad[0]})", md)
+    return Outcome(True, "ERROR", f"every day's totals equal {source}'s", md)

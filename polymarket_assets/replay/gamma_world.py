@@ -1,15 +1,15 @@
 """A multi-day Gamma + leaderboard "world" built from REAL captured bodies, served by ``FakeApi``.
 
-Every object served is a real recorded object (``polymarket_assets_tests/fixtures/real``) with only its
-ids, slugs, timestamps and prices varied so that several distinct events/markets/tags exist on each day
-(see ``README.md`` in this directory for exactly what changes). Envelopes follow api_reference §1.1
+Every object served is a real recorded object (``polymarket_assets_tests/fixtures/real``, reached through the
+``real`` link of this package) with only its ids, slugs, timestamps and prices varied so that several distinct
+events/markets/tags exist on each day (see ``README.md`` in this directory for exactly what changes). Envelopes follow api_reference §1.1
 (keyset ``{"events"|"markets": [...], "next_cursor"}``, cursor absent on the last page), §1.4 (``/tags``
 array + limit/offset) and §3.2 (Data v2 ``{"data": [...], "pagination": {...}}``).
 
 Routes (server-side filters the pipeline relies on are implemented; unknown filters are ignored):
 
 * ``GET /events/keyset`` / ``GET /markets/keyset``: ``start_date_min``/``start_date_max`` (inclusive),
-  ``end_date_min``, ``limit``, ``after_cursor`` — sorted by id;
+  ``end_date_min``/``end_date_max``, ``closed``, ``limit``, ``after_cursor`` — sorted by id;
 * ``GET /tags``: ``limit``, ``offset``;
 * ``GET /v2/leaderboard``: ``time_period``, ``sort_by``, ``limit`` (first page), ``cursor``.
 """
@@ -26,9 +26,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from polymarket_assets_tests.support.fake_api import FakeApi, FakeRequest, json_reply
+from polymarket_assets.replay.fake_api import FakeApi, FakeRequest, json_reply
 
-REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
+#: The real captured bodies (``real`` → the test suite's ``polymarket_assets_tests/fixtures/real/``: one copy).
+REAL = Path(__file__).resolve().parent / "real"
 UTC = dt.timezone.utc
 
 MARKET_TEMPLATES = (
@@ -200,13 +201,18 @@ def _offset(cursor: str | None) -> int:
 def _date_filter(objects: list[dict[str, Any]], request: FakeRequest) -> list[dict[str, Any]]:
     out = objects
     lo, hi = request.param("start_date_min"), request.param("start_date_max")
-    end_lo = request.param("end_date_min")
+    end_lo, end_hi = request.param("end_date_min"), request.param("end_date_max")
     if lo:
         out = [o for o in out if o.get("startDate") and _parse(o["startDate"]) >= _parse(lo)]
     if hi:
         out = [o for o in out if o.get("startDate") and _parse(o["startDate"]) <= _parse(hi)]
     if end_lo:
         out = [o for o in out if not o.get("endDate") or _parse(o["endDate"]) >= _parse(end_lo)]
+    if end_hi:
+        out = [o for o in out if o.get("endDate") and _parse(o["endDate"]) <= _parse(end_hi)]
+    closed = request.param("closed")
+    if closed in ("true", "false"):
+        out = [o for o in out if bool(o.get("closed")) == (closed == "true")]
     return sorted(out, key=lambda o: int(o["id"]) if str(o.get("id", "")).isdigit() else 0)
 
 

@@ -15,8 +15,9 @@ Usage::
         assert api.max_in_window("clob:/book", 2.0) <= 40 and api.count_429("clob:/book") == 0
 
 The server runs in the creating process; clients in other processes (``multiprocessing``) simply use
-``base_url``. Statistics stay in the server's process. ``python -m polymarket_assets_tests.support.fake_api``
-serves a budgeted echo route for manual experiments.
+``base_url``. Statistics stay in the server's process. ``python -m polymarket_assets.replay.fake_api``
+serves a budgeted echo route for manual experiments; ``python -m polymarket_assets.replay`` serves the offline
+world (``polymarket_assets/replay/world.py``). The test suite and the benchmarks use this same server.
 """
 
 from __future__ import annotations

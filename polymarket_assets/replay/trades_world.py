@@ -48,8 +48,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from polymarket_assets_tests.bronze.gamma_world import _vary_market, iso, real, wallet
-from polymarket_assets_tests.support.fake_api import FakeApi, FakeRequest, json_reply
+from polymarket_assets.replay.fake_api import FakeApi, FakeRequest, json_reply
+from polymarket_assets.replay.gamma_world import _vary_market, iso, real, wallet
 
 UTC = dt.timezone.utc
 DAY = 86_400
@@ -295,7 +295,8 @@ class TradesWorld:
             out = [m for m in out if bool(m.get("closed")) == (closed == "true")]
         out = sorted(out, key=lambda m: int(m["id"]))
         limit = min(int(request.param("limit") or 100), 100)
-        start = int(base64.urlsafe_b64decode(request.param("after_cursor")).decode()) if request.param("after_cursor") else 0
+        after = request.param("after_cursor")
+        start = int(base64.urlsafe_b64decode(after).decode()) if after else 0
         body: dict[str, Any] = {"markets": out[start : start + limit]}
         if start + limit < len(out):
             body["next_cursor"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
@@ -341,7 +342,7 @@ class TradesWorld:
         streams = [self.streams.get(c) for c in conditions]
         heap = [(-s.ts(p), i, p) for i, (s, p) in enumerate(zip(streams, positions, strict=True)) if s is not None and p < s.count]
         heapq.heapify(heap)
-        rows = []
+        rows: list[dict[str, Any]] = []
         pos = list(positions)
         while heap and len(rows) < limit:
             _, i, p = heapq.heappop(heap)
@@ -401,28 +402,3 @@ class TradesWorld:
         with self._lock:
             self.price_requests.append({"tokens": list(tokens), "start_ts": start, "end_ts": end, "fidelity": fidelity})
         return {"history": {token: self.points(token, start, end, fidelity) for token in tokens}}
-
-
-# -- helpers for the trades / prices / backfill tests --------------------------------------------------
-
-RANGE = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(7)]
-
-
-def range_tags(first: dt.date | str, last: dt.date | str) -> dict[str, str]:
-    """Run tags that make ``dg.materialize`` run one partition range (what the CLI's --partition-range sets)."""
-    return {"dagster/asset_partition_range_start": str(first), "dagster/asset_partition_range_end": str(last)}
-
-
-def asset_config(op_name: str, **config: Any) -> dict[str, Any]:
-    return {"ops": {op_name: {"config": config}}}
-
-
-def table_content(table: Any, drop: Sequence[str] = ("fetched_at",)) -> list[dict[str, Any]]:
-    """Rows without the fetch-time column, sorted: what "same content" means across two fetches."""
-    rows = table.drop_columns([c for c in drop if c in table.column_names]).to_pylist()
-    return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
-
-
-def materialization_by_partition(result: Any) -> dict[str, Any]:
-    return {e.materialization.partition: e.materialization for e in result.get_asset_materialization_events()}
-

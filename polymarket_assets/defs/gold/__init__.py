@@ -1,0 +1,1 @@
+"""Gold definitions: one asset per gold model, and the gold automation sensor."""
