@@ -51,6 +51,7 @@ class MarketChannelServer:
         self.connections_total = 0
         self._ids = itertools.count(1)
         self._server = None
+        self.subscribers: dict[str, set[int]] = {}  # asset -> ids of the connections subscribed to it
         self.record_sent = False
         self.sent: list[tuple[float, int, str]] = []  # (time, conn id, frame) when record_sent
 
@@ -83,6 +84,8 @@ class MarketChannelServer:
             pass
         finally:
             self.conns.pop(conn.id, None)
+            for asset in conn.assets:
+                self.subscribers.get(asset, set()).discard(conn.id)
 
     async def _client_frame(self, conn: ServerConn, message: str | bytes) -> None:
         try:
@@ -95,12 +98,16 @@ class MarketChannelServer:
         if op == "subscribe":
             new = [a for a in ids if a not in conn.assets]
             conn.assets.update(new)
+            for asset in new:
+                self.subscribers.setdefault(asset, set()).add(conn.id)
             self.max_assets_per_conn = max(self.max_assets_per_conn, len(conn.assets))
             books = [self.world.books[a].frame() for a in new if a in self.world.books]
             if books and not conn.frozen:
                 await self._send(conn, json.dumps(books))
         elif op == "unsubscribe":
             conn.assets.difference_update(ids)
+            for asset in ids:
+                self.subscribers.get(asset, set()).discard(conn.id)
 
     async def _send(self, conn: ServerConn, text: str) -> None:
         try:
@@ -115,11 +122,15 @@ class MarketChannelServer:
     async def broadcast(self, frame: dict[str, Any] | list[Any]) -> int:
         """Send one event (or array of events) to every unfrozen connection subscribed to one of its assets."""
         items = frame if isinstance(frame, list) else [frame]
-        assets = {e.get("asset_id") for e in items} | {c["asset_id"] for e in items for c in e.get("price_changes", [])}
+        targets: set[int] = set()
+        for event in items:
+            for asset in [event.get("asset_id")] + [c["asset_id"] for c in event.get("price_changes", ())]:
+                targets |= self.subscribers.get(asset, set())
         text = json.dumps(frame)
         sent = 0
-        for conn in list(self.conns.values()):
-            if not conn.frozen and conn.assets & assets:
+        for conn_id in sorted(targets):
+            conn = self.conns.get(conn_id)
+            if conn is not None and not conn.frozen:
                 await self._send(conn, text)
                 sent += 1
         return sent

@@ -15,9 +15,10 @@ it did not create, so a file left by a killed process is never extended.
   the log and in :attr:`stats` (``lag_warnings``, ``max_lag_seconds``, ``pending``); nothing is dropped. A
   write error stops the thread with :attr:`error` set (the stream fails the run, naming the path).
 
-``zstandard`` was measured against pyarrow's ``CompressedOutputStream`` (see the README of this package's
-tests): only ``zstandard`` exposes a block flush that makes the data written so far decodable without ending
-the frame.
+Compression: ``zstandard`` at level 3. Measured on 50,000 real-shaped ``price_change`` records (2 changes
+each): level 1 1.5 us/record, 61 bytes/change; level 3 2.3 us, 51 bytes/change; level 6 9.5 us, 46; level 9
+17 us, 45; pyarrow's ``CompressedOutputStream("zstd")`` 3.3 us at level 1's ratio. Both make the data written
+so far decodable on flush; ``zstandard`` is faster at equal ratio and its level is explicit.
 """
 
 from __future__ import annotations
