@@ -282,3 +282,24 @@ def test_btc_15m_rollover_loses_no_change_across_the_boundary(tmp_path):
         assert sum('"price_change"' in s for s in sent) > 100
         assert_replay_matches(live)
     run(scenario())
+
+
+def test_an_asset_removed_while_its_connection_is_down_stops_being_followed(tmp_path):
+    from polymarket_assets.streaming.ws.selection import Target
+
+    async def scenario():
+        world = MarketWorld.synthetic(2)
+        async with live_stream(tmp_path, world, backoff_initial=1.0, backoff_max=1.0) as live:
+            await live.settle()
+            keep = world.asset_ids()[2:]
+            live.server.drop()
+            await until(lambda: live.stream.metrics.connections_open == 0, what="the drop")
+            live.stream.selection.update_discovered([Target(a, world.books[a].market) for a in keep])
+            await live.stream.reconcile()
+            assert sorted(live.stream.machine.assets) == sorted(keep)  # no gap left open for a market we left
+            await until(lambda: live.stream.metrics.connections_open == 1, what="the reconnect")
+            await live.settle()
+            assert sorted(live.server.log[-1][3]) == sorted(keep) and live.server.log[-1][2] == "subscribe"
+            assert {g.closed_by for g in live.stream.machine.take_closed_gaps()} == {"unsubscribed", "book"}
+        assert_replay_matches(live)
+    run(scenario())

@@ -65,8 +65,12 @@ class Shard:
     async def remove(self, assets: list[str]) -> None:
         gone = [a for a in assets if a in self.assets]
         self.assets.difference_update(gone)
-        if gone and self.ws is not None and self.connected.is_set():
+        if not gone:
+            return
+        if self.ws is not None and self.connected.is_set():
             await self._send_logged(update_subscription(gone, UNSUBSCRIBE))
+        else:  # down: nothing to send (the reconnect subscribes without them), but the books stop being followed
+            self.stream.record(R.Record(time.time_ns(), VENUE, self.conn_id, R.SENT, update_subscription(gone, UNSUBSCRIBE)))
 
     def request_resync(self, assets: list[str]) -> None:
         self._resync.update(assets)

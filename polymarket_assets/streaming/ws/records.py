@@ -11,7 +11,9 @@ so every line is valid JSON whatever the venue sent. Kinds:
 ``recv``   a frame as received: Polymarket text frames verbatim (``PONG`` included); Limitless Socket.IO
            events as the JSON of their packet data ``["<event>", <payload>]`` (the form of the real captures)
 ``sent``   a subscription change we sent (Polymarket subscribe/unsubscribe frame; Limitless
-           ``["subscribe_market_prices", {"marketSlugs": [...]}]``); heartbeats are not logged
+           ``["subscribe_market_prices", {"marketSlugs": [...]}]``); a Polymarket unsubscribe decided while the
+           connection is down is logged too (the reconnect's subscribe leaves those assets out); heartbeats
+           and the unsubscribe + subscribe of a resync (see ``resync``) are not logged as ``sent``
 ``open``   the connection opened (``f`` = the URL)
 ``close``  the connection was lost or closed (``f`` = JSON ``{"reason": ...}``)
 ``stale``  the live side declared books untrustworthy without a frame saying so (silence watchdog, no
