@@ -303,3 +303,24 @@ def test_an_asset_removed_while_its_connection_is_down_stops_being_followed(tmp_
             assert {g.closed_by for g in live.stream.machine.take_closed_gaps()} == {"unsubscribed", "book"}
         assert_replay_matches(live)
     run(scenario())
+
+
+def test_a_connection_that_reopened_empty_starts_with_the_market_subscribe(tmp_path):
+    from polymarket_assets.streaming.ws.selection import Target
+
+    async def scenario():
+        world = MarketWorld.synthetic(1)
+        targets = [Target(a, world.books[a].market) for a in world.asset_ids()]
+        async with live_stream(tmp_path, world) as live:
+            await live.settle()
+            live.stream.selection.update_discovered([])
+            await live.stream.reconcile()  # every asset left: the shard stays open, empty
+            live.server.drop()
+            await until(lambda: live.stream.metrics.counts["reconnects"] == 1 and live.stream.metrics.connections_open == 1, what="an empty reconnect")
+            live.stream.selection.update_discovered(targets)
+            await live.stream.reconcile()
+            await live.settle()
+            [conn] = live.server.conns.values()
+            assert conn.first == {"assets_ids": sorted(world.asset_ids()), "type": "market", "custom_feature_enabled": True}
+        assert_replay_matches(live)
+    run(scenario())

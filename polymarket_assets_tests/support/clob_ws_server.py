@@ -37,6 +37,7 @@ class ServerConn:
     frozen: bool = False
     frames_sent: int = 0
     pings: int = 0
+    first: dict[str, Any] | None = None  # the first subscription frame of the connection
 
 
 class MarketChannelServer:
@@ -92,6 +93,8 @@ class MarketChannelServer:
             msg = json.loads(message)
         except ValueError:
             return
+        if conn.first is None:
+            conn.first = msg
         ids = [str(a) for a in msg.get("assets_ids", [])]
         op = msg.get("operation") or ("subscribe" if msg.get("type") in ("market", "MARKET") else None)
         self.log.append((time.time(), conn.id, str(op), ids))

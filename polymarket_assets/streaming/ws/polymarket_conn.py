@@ -49,6 +49,7 @@ class Shard:
         self.generation = 0
         self.conn_id = f"{stream.session_tag}p{index:03d}.0"
         self.ws = None
+        self.initial_sent = False  # the first frame of a connection must be the "type": "market" subscribe
         self.connected = asyncio.Event()
         self._resync: set[str] = set()
         self._resync_wake = asyncio.Event()
@@ -60,7 +61,14 @@ class Shard:
         new = [a for a in assets if a not in self.assets]
         self.assets.update(new)
         if new and self.ws is not None and self.connected.is_set():
-            await self._send_logged(update_subscription(new, SUBSCRIBE))
+            if self.initial_sent:
+                await self._send_logged(update_subscription(new, SUBSCRIBE))
+            else:
+                await self._send_initial()
+
+    async def _send_initial(self) -> None:
+        self.initial_sent = True
+        await self._send_logged(initial_subscribe(sorted(self.assets), custom_feature_enabled=self.stream.options.custom_feature_enabled))
 
     async def remove(self, assets: list[str]) -> None:
         gone = [a for a in assets if a in self.assets]
@@ -133,9 +141,10 @@ class Shard:
         self.stream.metrics.connections_open += 1
         reason = "closed"
         tasks: list[asyncio.Task] = []
+        self.initial_sent = False
         try:
             if self.assets:
-                await self._send_logged(initial_subscribe(sorted(self.assets), custom_feature_enabled=opts.custom_feature_enabled))
+                await self._send_initial()
             self.connected.set()
             tasks = [
                 asyncio.create_task(self._reader(ws), name=f"{self.conn_id}-reader"),
