@@ -124,12 +124,19 @@ class MarketChannelServer:
     # -- driving ---------------------------------------------------------------------------------------------
     async def broadcast(self, frame: dict[str, Any] | list[Any]) -> int:
         """Send one event (or array of events) to every unfrozen connection subscribed to one of its assets."""
+        return await self.send_text(self.targets_of(frame), json.dumps(frame))
+
+    def targets_of(self, frame: dict[str, Any] | list[Any]) -> set[int]:
+        """The connections subscribed to one of the frame's assets."""
         items = frame if isinstance(frame, list) else [frame]
         targets: set[int] = set()
         for event in items:
             for asset in [event.get("asset_id")] + [c["asset_id"] for c in event.get("price_changes", ())]:
                 targets |= self.subscribers.get(asset, set())
-        text = json.dumps(frame)
+        return targets
+
+    async def send_text(self, targets: set[int], text: str) -> int:
+        """Send a prepared frame to the given connections (unless frozen); returns how many got it."""
         sent = 0
         for conn_id in sorted(targets):
             conn = self.conns.get(conn_id)
