@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+_orjson: Any
 try:  # pragma: no cover - which branch runs depends on the environment
     import orjson as _orjson
 except ImportError:  # pragma: no cover

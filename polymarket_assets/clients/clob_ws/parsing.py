@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from polymarket_assets.clients import fastjson
-from polymarket_assets.clients.wire import ParseError, to_bool, to_decimal, to_id_str, to_int
 from polymarket_assets.clients.clob_ws.events import (
     BUY,
     SELL,
@@ -36,6 +35,7 @@ from polymarket_assets.clients.clob_ws.events import (
     UnknownEvent,
 )
 from polymarket_assets.clients.clob_ws.messages import PONG
+from polymarket_assets.clients.wire import ParseError, to_bool, to_decimal, to_id_str, to_int
 
 EXCERPT_CHARS = 300
 

@@ -9,9 +9,11 @@ orderbook shape): prices are JSON numbers -> Decimal via their text, sizes are r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from polymarket_assets.clients import fastjson
+from polymarket_assets.clients.limitless.parsing import parse_limitless_book
 from polymarket_assets.clients.limitless_ws.events import (
     LimitlessEvent,
     LimitlessProblem,
@@ -22,7 +24,6 @@ from polymarket_assets.clients.limitless_ws.events import (
     UnknownLimitlessEvent,
 )
 from polymarket_assets.clients.limitless_ws.messages import MARKET_RESOLVED, ORACLE_PRICE_DATA, ORDERBOOK_UPDATE, SYSTEM
-from polymarket_assets.clients.limitless.parsing import parse_limitless_book
 from polymarket_assets.clients.wire import ParseError, parse_timestamp, to_decimal, to_int
 
 EXCERPT_CHARS = 300
@@ -77,7 +78,7 @@ def _system(payload: dict[str, Any]) -> SystemMessage:
     return SystemMessage(message=payload.get("message"), markets=[str(m) for m in markets] if isinstance(markets, list) else [])
 
 
-_PARSERS = {ORDERBOOK_UPDATE: _orderbook, MARKET_RESOLVED: _resolved, ORACLE_PRICE_DATA: _oracle, SYSTEM: _system}
+_PARSERS: dict[str, Callable[[dict[str, Any]], LimitlessEvent]] = {ORDERBOOK_UPDATE: _orderbook, MARKET_RESOLVED: _resolved, ORACLE_PRICE_DATA: _oracle, SYSTEM: _system}
 
 
 def parse_event(event: str, args: list[Any] | tuple[Any, ...]) -> LimitlessEvent | LimitlessProblem:

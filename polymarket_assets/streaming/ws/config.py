@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from polymarket_assets import settings
@@ -10,14 +9,7 @@ from polymarket_assets import settings
 
 def ws_url(setting: settings.Setting, override: str | None = None, *, source: str | None = None) -> tuple[str, str]:
     """A validated ``ws``/``wss`` URL for ``setting`` and where it came from (for error messages)."""
-    url = settings.resolve_base_url(setting, override, source=source, schemes=("ws", "wss"))
-    if override:
-        origin = source or "resource config"
-    elif os.environ.get(setting.env, "").strip():
-        origin = f"environment variable {setting.env}"
-    else:
-        origin = f"default of {setting.env}"
-    return url, origin
+    return settings.resolve_ws_url(setting, override, source=source)
 
 
 class StreamUnreachable(ConnectionError):
@@ -27,7 +19,8 @@ class StreamUnreachable(ConnectionError):
 def unreachable(url: str, origin: str, setting: settings.Setting, attempts: int, error: BaseException | None) -> StreamUnreachable:
     return StreamUnreachable(
         f"Could not connect to {url} after {attempts} attempts (last error: {type(error).__name__}: {error}). "
-        f"The URL comes from the {origin}; check {setting.env} (or the resource config) and the network, then retry."
+        f"{setting.env}: the URL comes from {origin}; check it (environment variable {setting.env}, or the resource config "
+        f"field that overrides it) and the network, then retry."
     )
 
 
@@ -46,6 +39,7 @@ class PolymarketWsOptions:
     close_timeout: float = 2.0
     resync_via: str = "resubscribe"  # or "rest" (POST /books through the shared limiter)
     resync_delay: float = 0.05  # coalesce resync requests of one connection
+    resync_min_interval: float = 5.0  # an asset is resynced at most this often (a venue that keeps disagreeing draws no storm)
     custom_feature_enabled: bool = True
     all_active: bool = False
     discovery_interval: float = 10.0

@@ -29,6 +29,7 @@ from polymarket_assets import settings
 from polymarket_assets.clients.limitless_ws import SUBSCRIBE_EVENT, event_text, subscribe_payload
 from polymarket_assets.streaming.ws import records as R
 from polymarket_assets.streaming.ws.config import LimitlessWsOptions, unreachable
+from polymarket_assets.streaming.ws.journal import Journal
 from polymarket_assets.streaming.ws.limitless_books import LimitlessBooks
 from polymarket_assets.streaming.ws.metrics import VenueMetrics
 from polymarket_assets.streaming.ws.polymarket_conn import backoff_delay
@@ -60,6 +61,7 @@ class LimitlessStream:
         self.user_agent = user_agent or settings.user_agent()
         self.clock = clock
         self.metrics = VenueMetrics(VENUE, self.machine, writer)
+        self.journal = Journal(writer, self.machine)
         self.selection = Selection(lead_seconds=options.lead_seconds, grace_seconds=options.grace_seconds)
         self.selection.update_discovered(targets)
         self.subscribed: list[str] | None = None
@@ -82,8 +84,7 @@ class LimitlessStream:
         self.sio.on("*", self._on_event, namespace=ns)
 
     def record(self, rec: R.Record) -> None:
-        self.writer.write(rec)
-        resolved = self.machine.apply(rec)
+        resolved = self.journal.record(rec)
         if resolved is not None:
             self.selection.resolve([resolved.slug])
             asyncio.get_running_loop().create_task(self.resubscribe())

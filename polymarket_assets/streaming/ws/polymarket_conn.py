@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import websockets
 from websockets.asyncio.client import connect
@@ -48,10 +48,11 @@ class Shard:
         self.assets: set[str] = set()
         self.generation = 0
         self.conn_id = f"{stream.session_tag}p{index:03d}.0"
-        self.ws = None
+        self.ws: Any = None  # the websockets ClientConnection while connected
         self.initial_sent = False  # the first frame of a connection must be the "type": "market" subscribe
         self.connected = asyncio.Event()
         self._resync: set[str] = set()
+        self._last_resync: dict[str, float] = {}
         self._resync_wake = asyncio.Event()
         self._rng = random.Random(hash((stream.session_tag, index)))
         self.task: asyncio.Task | None = None
@@ -87,7 +88,7 @@ class Shard:
     async def _send_logged(self, text: str) -> None:
         self.stream.record(R.Record(time.time_ns(), VENUE, self.conn_id, R.SENT, text))
         try:
-            await self.ws.send(text)  # type: ignore[union-attr]
+            await self.ws.send(text)
         except websockets.exceptions.ConnectionClosed:
             pass  # the reader sees the close; the reconnect replays every subscription
 
@@ -216,17 +217,26 @@ class Shard:
             await self._resync_wake.wait()
             await asyncio.sleep(opts.resync_delay)
             self._resync_wake.clear()
-            assets = sorted(a for a in self._resync if a in self.assets)
-            self._resync.clear()
+            now = time.monotonic()
+            wanted = [a for a in self._resync if a in self.assets]
+            assets = sorted(a for a in wanted if now - self._last_resync.get(a, -1e18) >= opts.resync_min_interval)
+            later = [a for a in wanted if a not in assets]
+            self._resync = set(later)
+            if later:  # resynced too recently: wait until the first of them may go again (the books stay stale meanwhile)
+                self.stream.metrics.incr("resyncs_deferred", len(later))
+                wait = min(opts.resync_min_interval - (now - self._last_resync[a]) for a in later)
+                asyncio.get_running_loop().call_later(max(wait, 0.0), self._resync_wake.set)
             if not assets:
                 continue
+            for asset in assets:
+                self._last_resync[asset] = now
             self.stream.metrics.incr("resyncs")
             self.stream.metrics.incr("resync_assets", len(assets))
             if opts.resync_via == "rest" and self.stream.rest_books is not None and await self._resync_rest(assets):
                 continue
             self.stream.record(R.Record(time.time_ns(), VENUE, self.conn_id, R.RESYNC, json.dumps({"via": "resubscribe", "assets": assets})))
-            await self.ws.send(update_subscription(assets, UNSUBSCRIBE))  # type: ignore[union-attr]
-            await self.ws.send(update_subscription(assets, SUBSCRIBE))  # type: ignore[union-attr]
+            await self.ws.send(update_subscription(assets, UNSUBSCRIBE))
+            await self.ws.send(update_subscription(assets, SUBSCRIBE))
 
     async def _resync_rest(self, assets: list[str]) -> bool:
         self.stream.record(R.Record(time.time_ns(), VENUE, self.conn_id, R.RESYNC, json.dumps({"via": "rest", "assets": assets})))
@@ -239,6 +249,6 @@ class Shard:
         missing = [a for a in assets if self.stream.machine.status(a) != "fresh"]
         if missing:
             self.stream.record(R.Record(time.time_ns(), VENUE, self.conn_id, R.RESYNC, json.dumps({"via": "resubscribe", "assets": missing})))
-            await self.ws.send(update_subscription(missing, UNSUBSCRIBE))  # type: ignore[union-attr]
-            await self.ws.send(update_subscription(missing, SUBSCRIBE))  # type: ignore[union-attr]
+            await self.ws.send(update_subscription(missing, UNSUBSCRIBE))
+            await self.ws.send(update_subscription(missing, SUBSCRIBE))
         return True

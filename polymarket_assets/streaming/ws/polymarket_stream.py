@@ -1,8 +1,9 @@
 """The Polymarket market-channel stream: shards, subscriptions, the book machine and the raw log together.
 
 * Every record (frame received, subscription sent, open/close, watchdog verdicts, resyncs) goes through
-  :meth:`PolymarketStream.record`: appended to the raw log, then fed to the book machine, in the same order,
-  on the event-loop thread — so a replay of the log rebuilds the same books and gaps.
+  :meth:`PolymarketStream.record` (a :class:`~polymarket_assets.streaming.ws.journal.Journal`): appended to the
+  raw log, then fed to the book machine, in the same order, on the event-loop thread — so a replay of the log
+  rebuilds the same books and gaps (a new UTC day starts with the machine's day checkpoint).
 * Assets are placed on shards of at most ``max_assets_per_connection``; both tokens of a market go to the same
   shard when they arrive together (one ``price_change`` carries both). New connections open one at a time,
   ``open_interval`` apart (many at once draw 429s).
@@ -27,6 +28,7 @@ from polymarket_assets import settings
 from polymarket_assets.clients.clob_ws import MarketResolvedEvent, NewMarketEvent
 from polymarket_assets.streaming.ws import records as R
 from polymarket_assets.streaming.ws.config import PolymarketWsOptions, StreamUnreachable, unreachable
+from polymarket_assets.streaming.ws.journal import Journal
 from polymarket_assets.streaming.ws.metrics import VenueMetrics
 from polymarket_assets.streaming.ws.polymarket_books import PolymarketBooks
 from polymarket_assets.streaming.ws.polymarket_conn import Shard
@@ -62,6 +64,7 @@ class PolymarketStream:
         self.user_agent = user_agent or settings.user_agent()
         self.clock = clock
         self.metrics = VenueMetrics(VENUE, self.machine, writer)
+        self.journal = Journal(writer, self.machine)
         self.selection = Selection(lead_seconds=options.lead_seconds, grace_seconds=options.grace_seconds)
         self.selection.update_discovered(targets)
         self.shards: list[Shard] = []
@@ -76,8 +79,7 @@ class PolymarketStream:
 
     # -- the one entry of every record ---------------------------------------------------------------
     def record(self, rec: R.Record) -> None:
-        self.writer.write(rec)
-        effects = self.machine.apply(rec)
+        effects = self.journal.record(rec)
         if effects is None:
             return
         if effects.resync:
@@ -126,12 +128,14 @@ class PolymarketStream:
                 by_shard.setdefault(self.shard_of.pop(asset).index, []).append(asset)
             for index, assets in by_shard.items():
                 await self.shards[index].remove(assets)
-            new: dict[str | None, list[str]] = {}
+            new: dict[str, list[str]] = {}
             for asset, target in wanted.items():
-                if asset not in self.shard_of:
-                    new.setdefault(target.market, []).append(asset)
+                if asset not in self.shard_of:  # a market's tokens together; an asset of unknown market alone
+                    new.setdefault(target.market or f"asset:{asset}", []).append(asset)
+            cap = self.options.max_assets_per_connection
+            groups = [g[i:i + cap] for g in new.values() for i in range(0, len(g), cap)]
             placements: dict[int, list[str]] = {}
-            for group in new.values():
+            for group in groups:
                 shard = self._shard_with_room(len(group), placements)
                 placements.setdefault(shard.index, []).extend(group)
                 for asset in group:

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import zstandard
 
@@ -118,8 +119,8 @@ class RawLogWriter:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=f"rawlog-{venue}", daemon=True)
         self._hour: int | None = None
-        self._fh = None
-        self._zw = None
+        self._fh: Any = None
+        self._zw: Any = None
         self._last_warn = 0.0
 
     # -- event-loop side ---------------------------------------------------------------------------
@@ -201,7 +202,7 @@ class RawLogWriter:
 
     def _emit(self, data: bytes) -> None:
         self.stats.bytes_raw += len(data)
-        (self._zw or self._fh).write(data)  # type: ignore[union-attr]
+        (self._zw or self._fh).write(data)
 
     def _drain(self) -> None:
         queue = self._queue

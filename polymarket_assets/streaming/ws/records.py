@@ -20,6 +20,9 @@ so every line is valid JSON whatever the venue sent. Kinds:
            snapshot after subscribe): JSON ``{"reason": ..., "assets": [...] | null}`` (null = the connection's)
 ``resync`` how stale books are being refreshed: JSON ``{"via": "resubscribe" | "rest", "assets": [...]}``
 ``rest``   a REST ``POST /books`` answer used for a resync (the JSON array as received)
+``checkpoint``  the book machine's state when a new UTC day begins, so each day's log replays on its own:
+           one record per followed asset, and per open Polymarket connection
+           (:mod:`~polymarket_assets.streaming.ws.checkpoint`)
 =========  ==================================================================================================
 
 Because every input of the state machines is in the log in the order they were fed, replaying the log
@@ -39,7 +42,8 @@ CLOSE = "close"
 STALE = "stale"
 RESYNC = "resync"
 REST = "rest"
-KINDS = (RECV, SENT, OPEN, CLOSE, STALE, RESYNC, REST)
+CHECKPOINT = "checkpoint"
+KINDS = (RECV, SENT, OPEN, CLOSE, STALE, RESYNC, REST, CHECKPOINT)
 
 
 @dataclass(slots=True)
