@@ -10,6 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import pyarrow.parquet as pq
+
+from polymarket_assets.bronze.datasets.orderbook_ws_events import compact_day
+from polymarket_assets.streaming.ws.bronze_replay import COLUMNS, BronzeReplay
 from polymarket_assets.streaming.ws.config import PolymarketWsOptions
 from polymarket_assets.streaming.ws.polymarket_stream import PolymarketStream
 from polymarket_assets.streaming.ws.rawlog import RawLogWriter, iter_records, raw_files
@@ -26,10 +30,23 @@ FAST = PolymarketWsOptions(
     backoff_initial=0.05,
     backoff_max=0.2,
     resync_delay=0.01,
+    resync_min_interval=0.05,
     connect_attempts=3,
     open_timeout=2.0,
     close_timeout=0.5,
 )
+
+
+def bronze_replay(data_dir: Path, venue: str, **kwargs: Any) -> BronzeReplay:
+    """Compact the last day of ``venue``'s raw log into bronze and replay that day's rows (keeping every
+    asset's final state): what silver does, for comparing with the live machine."""
+    days = sorted({p.parent.name.removeprefix("date=") for p in raw_files(data_dir, venue)})
+    assert days, f"no raw log for {venue} under {data_dir}"
+    written = compact_day(data_dir, days[-1]).written
+    replay = BronzeReplay(keep_state=True, **kwargs)
+    replay.feed(pq.ParquetFile(written.path).iter_batches(columns=list(COLUMNS)))
+    replay.finish()
+    return replay
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
@@ -62,6 +79,9 @@ class Live:
     def replayed_state(self):
         return replay_polymarket(iter_records(raw_files(self.data_dir, "polymarket"))).state()
 
+    def bronze_state(self):
+        return bronze_replay(self.data_dir, "polymarket").state("polymarket")
+
 
 @asynccontextmanager
 async def live_stream(
@@ -72,6 +92,7 @@ async def live_stream(
     targets: list[Target] | None = None,
     discover: Any = None,
     rest_books: Any = None,
+    machine: Any = None,
     **options: Any,
 ) -> AsyncIterator[Live]:
     async with MarketChannelServer(world) as server:
@@ -79,7 +100,8 @@ async def live_stream(
         opts = replace(FAST, url=server.url, **options)
         if targets is None:
             targets = [Target(a, world.books[a].market) for a in (assets or world.asset_ids())]
-        stream = PolymarketStream(opts, writer=writer, targets=targets, discover=discover, session_tag="T/", rest_books=rest_books)
+        stream = PolymarketStream(opts, writer=writer, targets=targets, discover=discover, session_tag="T/", rest_books=rest_books,
+                                  machine=machine)
         stop = asyncio.Event()
         task = asyncio.create_task(stream.run(stop))
         live = Live(server, stream, tmp_path)

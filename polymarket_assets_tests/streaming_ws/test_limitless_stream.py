@@ -11,7 +11,7 @@ from polymarket_assets.streaming.ws.config import LimitlessWsOptions, StreamUnre
 from polymarket_assets.streaming.ws.limitless_stream import LimitlessStream
 from polymarket_assets.streaming.ws.rawlog import RawLogWriter, iter_records, raw_files
 from polymarket_assets.streaming.ws.replay import replay_limitless
-from polymarket_assets_tests.streaming_ws.harness import until
+from polymarket_assets_tests.streaming_ws.harness import bronze_replay, until
 from polymarket_assets_tests.support.limitless_ws_server import LimitlessServer, real_frame
 
 ETH = "eth-up-or-down-daily-1788105600"
@@ -69,6 +69,7 @@ def test_books_reconnect_resolution_unknown_events_and_replay(tmp_path):
     records = list(iter_records(raw_files(tmp_path, "limitless")))
     assert any('"synthetic_new_event"' in r.data for r in records)  # unknown events are kept in the raw log
     assert replay_limitless(records).state() == after_stop
+    assert bronze_replay(tmp_path, "limitless").state("limitless") == after_stop  # silver's path: bronze rows, market by market
     assert all(status == "fresh" for status, _ in before_stop.values())
 
 

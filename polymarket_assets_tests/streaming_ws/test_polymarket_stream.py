@@ -10,8 +10,9 @@ import logging
 import pytest
 
 from polymarket_assets.streaming.ws.config import StreamUnreachable
+from polymarket_assets.streaming.ws.polymarket_books import PolymarketBooks
 from polymarket_assets.streaming.ws.rawlog import iter_records, raw_files
-from polymarket_assets_tests.streaming_ws.harness import live_stream, until
+from polymarket_assets_tests.streaming_ws.harness import bronze_replay, live_stream, until
 from polymarket_assets_tests.support.clob_ws_world import MarketWorld, real_frames
 
 
@@ -20,13 +21,18 @@ def run(coro):
 
 
 def assert_replay_matches(live):
+    """The raw log replays to the live state, and so do its bronze rows replayed asset by asset (silver's path)."""
     assert live.replayed_state() == live.state_after_stop
+    assert live.bronze_state() == live.state_after_stop
 
 
 def test_real_capture_book_then_burst(tmp_path):
+    published = []
+
     async def scenario():
         world = MarketWorld.real_burst()
-        async with live_stream(tmp_path, world) as live:
+        machine = PolymarketBooks(on_bbo=lambda *args: published.append(args))
+        async with live_stream(tmp_path, world, machine=machine) as live:
             await live.settle()
             await live.server.play_scripted()
             await live.settle()
@@ -34,6 +40,12 @@ def test_real_capture_book_then_burst(tmp_path):
         assert_replay_matches(live)
         assert live.stream.metrics.snapshot()["gaps_opened"] == 1  # only the "stop" gap at the end
     run(scenario())
+    # the tops silver publishes from the bronze rows are exactly the ones the live machine published
+    bbo = []
+    bronze_replay(tmp_path, "polymarket", on_bbo=bbo.append)
+    assert len(published) > 3
+    assert [(b.asset_id, b.ts_received_us, b.best_bid, b.bid_size, b.best_ask, b.ask_size, b.verified) for b in bbo] == [
+        (a[0], a[3] // 1000, *a[4:9]) for a in published]
 
 
 def test_abrupt_disconnect_of_every_connection(tmp_path):
@@ -199,6 +211,8 @@ def test_unknown_event_types_are_kept_in_the_raw_log_and_counted(tmp_path):
             await until(lambda: live.stream.machine.counts["unknown"] == 1, what="the unknown event")
             assert live.stream.metrics.snapshot()["unknown_types"] == {"synthetic_future_event": 1}
         assert any("synthetic_future_event" in r.data for r in iter_records(raw_files(tmp_path, "polymarket")))
+        replay = bronze_replay(tmp_path, "polymarket")  # kept in bronze too, and counted
+        assert replay.stats.rows_by_type["unknown"] == 1
     run(scenario())
 
 
@@ -322,5 +336,24 @@ def test_a_connection_that_reopened_empty_starts_with_the_market_subscribe(tmp_p
             await live.settle()
             [conn] = live.server.conns.values()
             assert conn.first == {"assets_ids": sorted(world.asset_ids()), "type": "market", "custom_feature_enabled": True}
+        assert_replay_matches(live)
+    run(scenario())
+
+
+def test_an_asset_is_resynced_at_most_once_per_interval(tmp_path):
+    """A venue that keeps disagreeing with a book draws one resync per resync_min_interval, not a storm."""
+    async def scenario():
+        world = MarketWorld.synthetic(1)
+        async with live_stream(tmp_path, world, resync_min_interval=0.6) as live:
+            await live.settle()
+            asset = live.subscribed()[0]
+            for n in (1, 2):
+                world.hidden_top_change(asset)
+                await live.server.random_changes(1, [asset])
+                await until(lambda n=n: live.stream.machine.counts["stale_bbo_mismatch"] >= 2 * n - 1, what=f"mismatch {n}")
+                await live.settle()
+            unsubs = [ts for ts, _, op, ids in live.server.log if op == "unsubscribe" and asset in ids]
+            assert len(unsubs) == 2 and unsubs[1] - unsubs[0] >= 0.55
+            assert live.stream.metrics.counts["resyncs_deferred"] >= 1
         assert_replay_matches(live)
     run(scenario())

@@ -88,7 +88,7 @@ def test_ws_url_settings_accept_only_ws_schemes(monkeypatch):
     from polymarket_assets.streaming.ws.config import ws_url
 
     monkeypatch.delenv("LIMITLESS_WS_URL", raising=False)
-    assert ws_url(settings.LIMITLESS_WS_URL) == ("wss://ws.limitless.exchange", "default of LIMITLESS_WS_URL")
+    assert ws_url(settings.LIMITLESS_WS_URL) == ("wss://ws.limitless.exchange", "the default (set LIMITLESS_WS_URL to change it)")
     monkeypatch.setenv("LIMITLESS_WS_URL", "https://ws.limitless.exchange")
     with pytest.raises(settings.SettingError, match="LIMITLESS_WS_URL must be an ws/wss base URL"):
         ws_url(settings.LIMITLESS_WS_URL)
