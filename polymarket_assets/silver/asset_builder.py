@@ -69,6 +69,9 @@ def source_key(model: Model, source: str) -> dg.AssetKey:
 
 
 def load_text(model: Model) -> str:
+    if model.python is not None:
+        return (f"Fact with a Python transform ({model.python.__module__}): each bronze day dt is recomputed by it and "
+                "replaced as a whole, in one transaction, when its files change.")
     if model.source_layer == "silver":
         source = f"{SILVER_PREFIX}.{model.sources[0]}"
         return (f"Fact computed from {source}: each day dt is recomputed from that table's rows of the day, in one "

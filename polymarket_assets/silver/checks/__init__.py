@@ -27,6 +27,7 @@ not wrong).
 from __future__ import annotations
 
 from polymarket_assets.silver.checks.base import CheckContext, CheckDef, Outcome, Phase, Severity
+from polymarket_assets.silver.checks.orderbook import bronze_day_reconciles, crossed_only_as_sent, gaps_well_formed
 from polymarket_assets.silver.checks.references import (
     outcomes_match_clob_token_ids,
     outcomes_match_tokens,
@@ -88,6 +89,16 @@ def checks_for(model: Model) -> list[CheckDef]:
     if model.name == "price_history_fact":
         defs.append(CheckDef("references_known_token", "Points reference a loaded token (orphans WARN; contradicting market ERROR).",
                              True, "after", references_known_token, ("market_token_dim",)))
+    if model.name == "orderbook_bbo":
+        defs.append(CheckDef("crossed_only_as_sent", "A crossed top appears only where the venue sent it so (counted); an "
+                             "unconfirmed crossed top means a wrong book.", True, "write", crossed_only_as_sent))
+    if model.name == "orderbook_gaps":
+        defs.append(CheckDef("gaps_well_formed", "Known reason; start <= detected <= end; end NULL exactly when open at day end.",
+                             True, "write", gaps_well_formed))
+    if model.python is not None and model.sources == ("orderbook_ws_events",):
+        defs.append(CheckDef("bronze_day_reconciles", "The replayed bronze day reconciles with its raw log: lines = records + bad "
+                             "lines, records = with rows + without (PONG, open, …), rows per event type as counted.",
+                             True, "write", bronze_day_reconciles))
     if model.kind == "fact":
         defs.append(_reconcile(model))
     defs.append(_fresh(model))
