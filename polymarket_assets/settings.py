@@ -103,6 +103,20 @@ def resolve_base_url(
     return value.rstrip("/")
 
 
+def value_origin(setting: Setting, override: str | None = None, *, source: str | None = None) -> str:
+    """Where a setting's value comes from, as error messages name it."""
+    if override:
+        return source or "resource config"
+    if _env(setting):
+        return f"environment variable {setting.env}"
+    return f"the default (set {setting.env} to change it)"
+
+
+def resolve_ws_url(setting: Setting, override: str | None = None, *, source: str | None = None) -> tuple[str, str]:
+    """A validated ``ws``/``wss`` URL for a WebSocket setting and where it came from (see :func:`value_origin`)."""
+    return resolve_base_url(setting, override, source=source, schemes=("ws", "wss")), value_origin(setting, override, source=source)
+
+
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The data root. Created on first use; an unusable path fails with a message naming the setting."""
     value = Path(override if override else (_env(DATA_DIR) or DATA_DIR.default)).expanduser()

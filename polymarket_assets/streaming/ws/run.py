@@ -7,7 +7,8 @@ metrics task that logs the rates every ``metrics_interval`` s and appends closed
 set, after ``max_seconds``, or when a venue cannot be reached at all (then it raises, after flushing what it
 has). On the way out the connections are closed (``close`` records), the writers drain, end their zstd frames
 and fsync, gaps still open are written with ``end_ns: null``, and the final metrics are returned (the Dagster
-job will attach them as materialization metadata).
+job attaches them as output metadata). ``on_heartbeat(report)`` is called at the start and every
+``heartbeat_interval`` s with every venue's metrics (the job writes its heartbeat file from it).
 """
 
 from __future__ import annotations
@@ -42,10 +43,23 @@ class StreamRunConfig:
     polymarket: PolymarketWsOptions | None = None
     limitless: LimitlessWsOptions | None = None
     max_seconds: float | None = None
-    metrics_interval: float = 30.0
+    metrics_interval: float = 30.0  # a metrics line per venue in the log
+    heartbeat_interval: float = 10.0  # on_heartbeat(report) (the Dagster job's heartbeat file and run tags)
     flush_interval: float = 0.25
     zstd_level: int = 3
     session: str | None = None
+    log: Any = None  # a logging.Logger-like object (the Dagster job passes context.log); default: this module's
+
+
+def progress_report(session: str, streams: dict[str, Any], started: float, *, final: bool = False) -> dict[str, Any]:
+    """What a heartbeat says: per venue the metrics snapshot (rates over the whole run)."""
+    return {
+        "session": session,
+        "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "elapsed_seconds": round(time.monotonic() - started, 3),
+        "final": final,
+        "venues": {venue: s.metrics.snapshot(reset_rates=False) for venue, s in streams.items()},
+    }
 
 
 def new_session() -> str:
@@ -78,8 +92,10 @@ async def run_streams(
     rest_books: Callable[[Sequence[str]], list[dict[str, Any]]] | None = None,
     stop: asyncio.Event | None = None,
     on_started: Callable[[dict[str, Any]], None] | None = None,
+    on_heartbeat: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     session = config.session or new_session()
+    out = config.log or log
     stop = stop or asyncio.Event()
     streams: dict[str, Any] = {}
     writers: dict[str, RawLogWriter] = {}
@@ -106,15 +122,28 @@ async def run_streams(
         for venue, s in streams.items():
             gaps_written[venue] += write_gaps(config.data_dir, venue, s.machine.take_closed_gaps(), session)
 
+    def heartbeat() -> None:
+        if on_heartbeat is not None:
+            try:
+                on_heartbeat(progress_report(session, streams, started))
+            except Exception as exc:  # noqa: BLE001 - a failed heartbeat write must not stop the capture
+                out.warning(f"orderbook stream heartbeat failed: {exc}")
+
     async def metrics_loop() -> None:
+        last_metrics = time.monotonic()
         while True:
-            await asyncio.sleep(config.metrics_interval)
+            await asyncio.sleep(min(config.heartbeat_interval, config.metrics_interval))
             for s in streams.values():
-                log.info("orderbook stream %s", log_line(s.metrics.snapshot()))
                 if s.writer.error is not None:
                     raise s.writer.error
-            flush_gaps()
+            if time.monotonic() - last_metrics >= config.metrics_interval - 1e-3:
+                last_metrics = time.monotonic()
+                for s in streams.values():
+                    out.info(f"orderbook stream {log_line(s.metrics.snapshot())}")
+                flush_gaps()
+            heartbeat()
 
+    heartbeat()  # the first one, before any connection is tried
     metrics_task = asyncio.create_task(metrics_loop(), name="stream-metrics")
     stop_task = asyncio.create_task(stop.wait())
     waiters = [*tasks.values(), metrics_task, stop_task]
@@ -133,6 +162,7 @@ async def run_streams(
         stop_reason = "cancelled"
         raise
     finally:
+        stopping_at = time.monotonic()
         stop.set()
         metrics_task.cancel()
         stop_task.cancel()
@@ -153,9 +183,15 @@ async def run_streams(
             snap["gaps_written"] = gaps_written[venue]
             snap["gaps_open_at_end"] = len(open_gaps)
             snap["raw_files"] = list(writers[venue].stats.files)
+            snap["checkpoints_written"] = s.journal.checkpoints
             summary["venues"][venue] = snap
-            log.info("orderbook stream %s finished: %s", venue, log_line(snap))
+            out.info(f"orderbook stream {venue} finished: {log_line(snap)}")
+        summary["shutdown_seconds"] = round(time.monotonic() - stopping_at, 3)
     if failure is not None:
+        try:
+            failure.run_summary = summary  # type: ignore[attr-defined]  # what was captured before it failed
+        except AttributeError:
+            pass
         raise failure
     return summary
 
@@ -167,7 +203,7 @@ def run_streams_blocking(config: StreamRunConfig, *, stop_event: threading.Event
     async def main() -> dict[str, Any]:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        installed: list[int] = []
+        installed: list[signal.Signals] = []
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 try:
