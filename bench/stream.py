@@ -13,9 +13,14 @@ real-shaped batched ``price_change`` frames (both mirrored outcome tokens per fr
   and so must the live machine's;
 * raw-log MB per hour per 1,000 assets at the benchmark's rate (compressed bytes on disk).
 
-Targets (issue 9): >= 20,000 changes/s on at most one core, p99 < 1 s, zero frames lost, identical books.
+* after the run, the day's raw log is compacted into ``bronze/orderbook_ws_events`` and replayed from bronze
+  the way silver does (rows/s of both; the bronze-replayed books must equal the server's too), unless
+  ``--no-bronze``.
 
-    .venv/bin/python bench/stream.py                          # 5,000 assets, 25 connections, 20,000 changes/s, 60 s
+Targets (issue 9): >= 20,000 changes/s on at most one core, p99 < 1 s, zero frames lost, identical books.
+The last lines printed are the README's table (``--markdown-out`` writes them to a file too).
+
+    .venv/bin/python bench/stream.py                          # full size: 5,000 assets, 25 connections, 20,000 changes/s, 60 s
     .venv/bin/python bench/stream.py --seconds 5 --assets 200 # tiny run
     .venv/bin/python bench/stream.py --json stdlib            # the same without orjson
 """
@@ -164,6 +169,61 @@ def compare(books: dict, dump: Path) -> int:
     return differ + len(set(books) - set(server))
 
 
+def bronze_figures(work: Path, dump: Path) -> dict:
+    """Compact the run's raw log into bronze (both passes) and replay the bronze rows as silver does."""
+    import pyarrow.parquet as pq
+
+    from polymarket_assets.bronze.datasets.orderbook_ws_events import compact_day
+    from polymarket_assets.streaming.ws.bronze_replay import COLUMNS, BronzeReplay
+    from polymarket_assets.streaming.ws.rawlog import raw_files
+
+    days = sorted({p.parent.name.removeprefix("date=") for p in raw_files(work, "polymarket")})
+    rows = 0
+    t0 = time.monotonic()
+    last = None
+    for day in days:
+        last = compact_day(work, day)
+        rows += last.rows
+    compact_seconds = time.monotonic() - t0
+    t0 = time.monotonic()
+    replay = BronzeReplay(keep_state=True)
+    replay.feed(pq.ParquetFile(last.written.path).iter_batches(columns=list(COLUMNS)) if last else [])
+    replay.finish()
+    replay_seconds = time.monotonic() - t0
+    # the books as they were before the stop (the stop's own close makes every book stale, levels are kept)
+    books = {a: levels for a, (status, levels) in replay.state("polymarket").items() if levels is not None}
+    return {
+        "bronze_rows": rows,
+        "bronze_days": len(days),
+        "bronze_bytes": last.written.bytes if last else 0,
+        "bronze_compaction_rows_per_s": round(rows / max(compact_seconds, 1e-9), 1),
+        "bronze_replay_rows_per_s": round(replay.stats.rows / max(replay_seconds, 1e-9), 1),
+        "bronze_replayed_books_differing_from_server": compare(books, dump),
+    }
+
+
+def markdown(r: dict) -> str:
+    """The README table (every figure from this run)."""
+    lines = [
+        f"| measure (bench/stream.py, {r['assets']:,} assets over {r['connections']} connection(s), {r['server']['send_seconds']:.0f} s) | result |",
+        "|---|---|",
+        f"| level changes applied | **{r['changes_per_s']:,.0f} /s** (target ≥ 20,000; {r['changes_applied']:,} changes) |",
+        f"| client CPU | **{r['cpu_percent_of_one_core']} %** of one core (target ≤ 100 %) |",
+        f"| receive-to-disk latency | p50 {r['latency_p50_ms']} ms, **p99 {r['latency_p99_ms']} ms** (target p99 < 1 s) |",
+        f"| client peak RSS | {r['rss_max_mb']} MB |",
+        f"| frames lost | **{r['frames_lost']}** of {r['server']['frames_sent']:,} |",
+        f"| books identical to the server's | live: {r['live_books_differing_from_server'] == 0}, raw-log replay: "
+        f"{r['replayed_books_differing_from_server'] == 0}" + (f", bronze replay: {r['bronze_replayed_books_differing_from_server'] == 0}"
+                                                            if "bronze_rows" in r else "") + " |",
+        f"| raw log | {r['raw_log_mb_per_hour_per_1000_assets']} MB per hour per 1,000 assets at this rate "
+        f"({r['raw_log_bytes_per_change']} bytes per change, zstd) |",
+    ]
+    if "bronze_rows" in r:
+        lines.append(f"| bronze compaction / bronze replay | {r['bronze_compaction_rows_per_s']:,.0f} / {r['bronze_replay_rows_per_s']:,.0f} "
+                     f"rows/s ({r['bronze_rows']:,} rows) |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assets", type=int, default=5000)
@@ -177,6 +237,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "stream.json"))
     parser.add_argument("--keep", action="store_true", help="keep the raw log (printed path)")
+    parser.add_argument("--no-bronze", action="store_true", help="skip the bronze compaction and bronze replay measurement")
+    parser.add_argument("--markdown-out", default=None, help="also write the README table to this file")
     args = parser.parse_args()
     args.compression = None if args.compression == "none" else args.compression
 
@@ -220,6 +282,8 @@ def main() -> int:
             "replayed_books_differing_from_server": compare(replayed.books(), dump),
             "replay_seconds": round(replay_seconds, 2),
         }
+        if not args.no_bronze:
+            report.update(bronze_figures(work, dump))
         report["targets_met"] = {
             # the server paces in 5 ms steps: it counts as delivering the target within 1 %; the client must then
             # apply every change it sent, finishing less than 1 s after the server's last frame
@@ -228,11 +292,16 @@ def main() -> int:
             "cpu<=100%": report["cpu_percent_of_one_core"] <= 100,
             "p99<1s": (report["latency_p99_ms"] or 0) < 1000,
             "zero_frames_lost": report["frames_lost"] == 0,
-            "books_identical": report["live_books_differing_from_server"] == 0 and report["replayed_books_differing_from_server"] == 0,
+            "books_identical": report["live_books_differing_from_server"] == 0 and report["replayed_books_differing_from_server"] == 0
+            and report.get("bronze_replayed_books_differing_from_server", 0) == 0,
         }
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(report, indent=2))
         print(json.dumps(report, indent=2))
+        table = markdown(report)
+        print(table)
+        if args.markdown_out:
+            Path(args.markdown_out).write_text(table + "\n")
         if args.keep:
             print(f"raw log kept under {work}")
         return 0 if all(report["targets_met"].values()) or args.rate < 20_000 else 1
