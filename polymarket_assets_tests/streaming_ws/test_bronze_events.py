@@ -136,3 +136,29 @@ def test_rows_of_a_tampered_order_are_refused():
     swapped = copy.deepcopy(rows[:1]) * 2
     with pytest.raises(OutOfOrder, match="raw-log order"):
         BronzeReplay().feed(pa.Table.from_pylist(swapped, schema=ORDERBOOK_WS_EVENTS).to_batches())
+
+
+def test_a_receive_clock_that_steps_back_is_counted_and_silver_reads_the_day_in_log_order(tmp_path):
+    """Bronze is sorted by receive time as the issue asks; if the wall clock stepped back, that order is not the
+    raw-log order the live machine saw, so the compaction counts it and silver's reader sorts the day by seq."""
+    import pytest
+
+    from polymarket_assets.silver.transforms.orderbook_replay import day_batches
+    from polymarket_assets.streaming.ws.bronze_replay import OutOfOrder
+
+    day = RawDay(tmp_path, "2026-03-07T10:00:00Z")
+    day.open()
+    day.subscribe(day.world.asset_ids())
+    day.changes(20)
+    day.t -= 2_000_000_000  # NTP stepped the clock back 2 s
+    day.changes(20)
+    day.close()
+    day.finish()
+    result = compact_day(tmp_path, "2026-03-07")
+    assert result.venues["polymarket"].receive_time_steps_back == 21  # the 20 changes and the close before the clock caught up
+    with pytest.raises(OutOfOrder):  # as stored (receive-time order) an asset's rows are not in log order: refused
+        BronzeReplay().feed(pq.ParquetFile(result.written.path).iter_batches(columns=list(COLUMNS)))
+    ordered = BronzeReplay(keep_state=True)
+    ordered.feed(day_batches([str(result.written.path)]))  # what silver reads: ordered by seq for such a day
+    ordered.finish()
+    assert ordered.state("polymarket") == day.machine.state()

@@ -270,7 +270,7 @@ def compact_days(lake_root: Path, days: list[str], log: Any) -> dict[str, Any]:
                 log.warning(f"{day} {venue}: skipped {s.torn_tails} torn last line(s), {s.bad_lines} line(s) that are not records, "
                             f"{s.corrupt_files} undecodable file tail(s)")
             if s.receive_time_steps_back:
-                log.warning(f"{day} {venue}: {s.receive_time_steps_back} record(s) with a receive time earlier than the one before "
+                log.warning(f"{day} {venue}: {s.receive_time_steps_back} record(s) received \"before\" a record logged ahead of them "
                             "(the wall clock stepped back); rows keep raw-log order in seq")
         log.info(f"bronze/{ASSET_NAME} {day}: {result.rows} rows ({dict(by_venue)}) in {result.seconds:.1f} s -> {result.written.path}")
     md: dict[str, Any] = {
