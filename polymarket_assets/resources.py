@@ -65,7 +65,9 @@ class RateLimiterResource(dg.ConfigurableResource):
 class PolymarketApiResource(dg.ConfigurableResource):
     """Builds the pure API clients (:meth:`clients`) over transports that share the rate limiter and counters.
 
-    A base URL left empty here comes from its environment variable, then the public default.
+    A base URL left empty here comes from its environment variable, then the public default. The two
+    WebSocket URLs (:meth:`ws_url`) live here too, beside the REST base URLs of the same venues, so one resource
+    config points the whole platform (REST and streams) at other endpoints.
     """
 
     rate_limiter: RateLimiterResource
@@ -73,6 +75,8 @@ class PolymarketApiResource(dg.ConfigurableResource):
     clob_url: Optional[str] = Field(default=None, description=f"Overrides {settings.CLOB_URL.env}.")
     data_url: Optional[str] = Field(default=None, description=f"Overrides {settings.DATA_URL.env}.")
     limitless_url: Optional[str] = Field(default=None, description=f"Overrides {settings.LIMITLESS_URL.env}.")
+    polymarket_ws_url: Optional[str] = Field(default=None, description=f"Overrides {settings.POLYMARKET_WS_URL.env} (market-channel WebSocket).")
+    limitless_ws_url: Optional[str] = Field(default=None, description=f"Overrides {settings.LIMITLESS_WS_URL.env} (Socket.IO).")
     user_agent: Optional[str] = Field(default=None, description=f"Overrides {settings.USER_AGENT.env}.")
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -159,13 +163,15 @@ class PolymarketApiResource(dg.ConfigurableResource):
         override = getattr(self, field)
         source = f"resource config polymarket_api.{field}"
         base_url = settings.resolve_base_url(setting, override, source=source)
-        if override:
-            origin = source
-        elif os.environ.get(setting.env, "").strip():
-            origin = f"environment variable {setting.env}"
-        else:
-            origin = f"the default (set {setting.env} to change it)"
-        return base_url, origin
+        return base_url, settings.value_origin(setting, override, source=source)
+
+    def ws_url(self, venue: str) -> tuple[str, str]:
+        """``(ws/wss URL, where it came from)`` of a venue's WebSocket feed (``polymarket`` | ``limitless``)."""
+        field, setting = {
+            "polymarket": ("polymarket_ws_url", settings.POLYMARKET_WS_URL),
+            "limitless": ("limitless_ws_url", settings.LIMITLESS_WS_URL),
+        }[venue]
+        return settings.resolve_ws_url(setting, getattr(self, field), source=f"resource config polymarket_api.{field}")
 
 
 class LakeResource(dg.ConfigurableResource):

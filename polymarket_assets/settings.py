@@ -27,6 +27,12 @@ GAMMA_URL = Setting("POLYMARKET_GAMMA_URL", "https://gamma-api.polymarket.com", 
 CLOB_URL = Setting("POLYMARKET_CLOB_URL", "https://clob.polymarket.com", "CLOB REST base URL (books, prices history, CLOB markets).")
 DATA_URL = Setting("POLYMARKET_DATA_URL", "https://data-api.polymarket.com", "Data API base URL (v2 trades, leaderboard, prices history).")
 LIMITLESS_URL = Setting("LIMITLESS_API_URL", "https://api.limitless.exchange", "Limitless Exchange REST base URL.")
+POLYMARKET_WS_URL = Setting(
+    "POLYMARKET_WS_URL", "wss://ws-subscriptions-clob.polymarket.com/ws/market", "CLOB market-channel WebSocket URL (order-book deltas)."
+)
+LIMITLESS_WS_URL = Setting(
+    "LIMITLESS_WS_URL", "wss://ws.limitless.exchange", "Limitless Socket.IO URL (namespace /markets: full order books)."
+)
 DATA_DIR = Setting("POLYMARKET_DATA_DIR", "./data", "Root of bronze Parquet, stream JSONL, state and the DuckDB file.")
 DUCKDB_PATH = Setting("POLYMARKET_DUCKDB_PATH", "<data dir>/polymarket.duckdb", "DuckDB file holding the silver tables.")
 RATELIMIT_DB = Setting(
@@ -49,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
     CLOB_URL,
     DATA_URL,
     LIMITLESS_URL,
+    POLYMARKET_WS_URL,
+    LIMITLESS_WS_URL,
     DATA_DIR,
     DUCKDB_PATH,
     RATELIMIT_DB,
@@ -62,10 +70,13 @@ def _env(setting: Setting) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def resolve_base_url(setting: Setting, override: str | None = None, *, source: str | None = None) -> str:
+def resolve_base_url(
+    setting: Setting, override: str | None = None, *, source: str | None = None, schemes: tuple[str, ...] = ("http", "https")
+) -> str:
     """Return a validated base URL (no trailing slash) for an API family.
 
-    ``source`` names where an ``override`` came from (e.g. "resource config polymarket_api.gamma_url").
+    ``source`` names where an ``override`` came from (e.g. "resource config polymarket_api.gamma_url");
+    ``schemes`` are the accepted URL schemes (``("ws", "wss")`` for the WebSocket URLs).
     """
     value = (override or _env(setting) or setting.default).strip()
     if override:
@@ -74,8 +85,9 @@ def resolve_base_url(setting: Setting, override: str | None = None, *, source: s
         origin = f"environment variable {setting.env}" if _env(setting) else "default"
     parsed = urlparse(value)
     problem = None
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        problem = "it must be an http(s) URL with a host"
+    kind = "http(s)" if schemes == ("http", "https") else "/".join(schemes)
+    if parsed.scheme not in schemes or not parsed.hostname:
+        problem = f"it must be an {kind} URL with a host"
     elif any(ch.isspace() for ch in value):
         problem = "it contains white space"
     else:
@@ -85,10 +97,24 @@ def resolve_base_url(setting: Setting, override: str | None = None, *, source: s
             problem = f"its port is invalid ({exc})"
     if problem:
         raise SettingError(
-            f"{setting.env} must be an http(s) base URL such as {setting.default!r}; got {value!r} from the {origin}: "
+            f"{setting.env} must be an {kind} base URL such as {setting.default!r}; got {value!r} from the {origin}: "
             f"{problem}. Fix the {origin} and retry."
         )
     return value.rstrip("/")
+
+
+def value_origin(setting: Setting, override: str | None = None, *, source: str | None = None) -> str:
+    """Where a setting's value comes from, as error messages name it."""
+    if override:
+        return source or "resource config"
+    if _env(setting):
+        return f"environment variable {setting.env}"
+    return f"the default (set {setting.env} to change it)"
+
+
+def resolve_ws_url(setting: Setting, override: str | None = None, *, source: str | None = None) -> tuple[str, str]:
+    """A validated ``ws``/``wss`` URL for a WebSocket setting and where it came from (see :func:`value_origin`)."""
+    return resolve_base_url(setting, override, source=source, schemes=("ws", "wss")), value_origin(setting, override, source=source)
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:

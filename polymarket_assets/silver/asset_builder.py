@@ -91,6 +91,9 @@ def source_key(model: Model, source: str) -> dg.AssetKey:
 
 
 def load_text(model: Model) -> str:
+    if model.python is not None:
+        return (f"Fact with a Python transform ({model.python.__module__}): each bronze day dt is recomputed by it and "
+                "replaced as a whole, in one transaction, when its files change.")
     if model.kind == "table":
         names = ", ".join(f"{model.source_layer}.{s}" for s in model.sources)
         optional = "".join(f" (and {model.source_layer}.{s} where it exists)" for s, _ in model.optional_sources)

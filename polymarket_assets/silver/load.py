@@ -15,6 +15,10 @@ datasets; for a model with ``source_layer="silver"`` or ``"gold"``, the tables o
    over the day's files, or ``silver_<table>`` over the source table's rows of the day), repeated keys
    dropped (newest fetch kept, counted), write-phase checks, ledger row, ``COMMIT`` — or ``ROLLBACK`` when a
    blocking check fails (the day keeps its previous rows and stays pending).
+   A fact with a Python transform (``model.python``: ``orderbook_bbo``, ``orderbook_gaps``) runs the same
+   transaction with ``INSERT INTO fact BY NAME`` of each Arrow batch the transform yields instead of the SELECT;
+   its documented drops are the source rows it read minus the rows it wrote, so ``reconciles_with_bronze``
+   checks that it read every bronze row of the day (and the table holds what it wrote).
 4. **Dimensions**: one transaction: the incoming rows of every changed day (``sql/<model>.sql``: newest
    state per key, first/last seen) are ``MERGE``d into the table (rules per column in models.py), checks,
    ledger rows, ``COMMIT``/``ROLLBACK``. The bridge ``event_category`` runs ``event_category_merge.sql``.
@@ -42,7 +46,7 @@ from polymarket_assets.bronze.schemas import SCHEMAS
 from polymarket_assets.silver.checks import CheckContext, CheckDef, Outcome, Severity, checks_for
 from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
 from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, scan_partitions
-from polymarket_assets.silver.model import Col, Model, read_sql
+from polymarket_assets.silver.model import Col, DayInput, Model, read_sql
 
 Log = Callable[[str], None]
 
@@ -232,10 +236,29 @@ def _counted_rows(conn: Any, model: Model, day: dt.date, rows: int) -> int:
     return int(conn.execute(f"SELECT {model.counted_sql} FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
 
 
+def _insert_python(conn: Any, model: Model, part: Partition, result: LoadResult) -> tuple[int, int]:
+    """Insert what the model's Python transform yields for ``part``'s day; returns (rows inserted, rows read)."""
+    assert model.python is not None
+    day = DayInput(part.dt, part.source, part.paths)
+    inserted = 0
+    for chunk in model.python(day):
+        if chunk.num_rows == 0:
+            continue
+        conn.register("python_transform_rows", chunk)
+        try:
+            conn.execute(f"INSERT INTO {model.table} BY NAME SELECT * FROM python_transform_rows")
+        finally:
+            conn.unregister("python_transform_rows")
+        inserted += chunk.num_rows
+    for k, v in day.notes.items():
+        result.notes[k] = result.notes.get(k, 0) + v if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+    return inserted, day.rows_read
+
+
 def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: list[CheckDef],
                result: LoadResult, run_id: str | None, log: Log) -> None:
     source = plan.source
-    select_sql = _sql(model)
+    select_sql = _sql(model) if model.python is None else ""
     per_check: dict[str, list[tuple[dt.date, Outcome]]] = {c.name: [] for c in checks}
 
     if plan.removed:
@@ -258,11 +281,15 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
         try:
             deleted = int(conn.execute(f"DELETE FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
             source_rows = _source_view(conn, model, part)
-            inserted = int(conn.execute(f"INSERT INTO {model.table} BY NAME {select_sql}").fetchone()[0])
-            dup_dropped = _dedupe_day(conn, model, day, select_sql)
-            loaded = inserted - dup_dropped
-            dropped = source_rows - _counted_rows(conn, model, day, loaded)
-            outcomes = {c.name: c.fn(CheckContext(conn, model, [day])) for c in checks}
+            if model.python is None:
+                inserted = int(conn.execute(f"INSERT INTO {model.table} BY NAME {select_sql}").fetchone()[0])
+                dup_dropped = _dedupe_day(conn, model, day, select_sql)
+                loaded = inserted - dup_dropped
+                dropped = source_rows - _counted_rows(conn, model, day, loaded)
+            else:  # repeated keys are not dropped: the blocking key check rejects the day
+                loaded, rows_read = _insert_python(conn, model, part, result)
+                dropped = rows_read - loaded
+            outcomes = {c.name: c.fn(CheckContext(conn, model, [day], files=part.paths)) for c in checks}
             failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _blocking(checks, n)]
             if failed:
                 conn.rollback()

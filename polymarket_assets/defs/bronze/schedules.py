@@ -21,6 +21,7 @@ from polymarket_assets.bronze.daily_runs import daily_run_requests
 from polymarket_assets.bronze.partitions import DAILY_PARTITIONS
 
 ORDERBOOK_SNAPSHOTS_KEY = dg.AssetKey(["bronze", "orderbook_snapshots"])
+ORDERBOOK_WS_EVENTS_KEY = dg.AssetKey(["bronze", "orderbook_ws_events"])
 
 bronze_daily_job = dg.define_asset_job(
     name="bronze_daily_job",
@@ -47,8 +48,9 @@ def bronze_daily_schedule(context: dg.ScheduleEvaluationContext):
 
 orderbook_compaction_job = dg.define_asset_job(
     "orderbook_compaction_job",
-    selection=dg.AssetSelection.assets(ORDERBOOK_SNAPSHOTS_KEY),
-    description="Compact one day of order-book JSONL into bronze/orderbook_snapshots.",
+    selection=dg.AssetSelection.assets(ORDERBOOK_SNAPSHOTS_KEY, ORDERBOOK_WS_EVENTS_KEY),
+    description="Compact one day of the order-book logger's JSONL into bronze/orderbook_snapshots and of the WebSocket "
+    "raw log into bronze/orderbook_ws_events.",
 )
 
 
@@ -58,7 +60,7 @@ orderbook_compaction_job = dg.define_asset_job(
     execution_timezone="UTC",
     job=orderbook_compaction_job,
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="At 00:20 UTC, compact yesterday's order-book JSONL (the logger has rotated past it) into bronze.",
+    description="At 00:20 UTC, compact yesterday's order-book JSONL and WebSocket raw log (both have rotated past it) into bronze.",
 )
 def orderbook_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     scheduled = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
