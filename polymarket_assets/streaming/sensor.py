@@ -33,11 +33,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from typing import Any, Mapping
 
 import dagster as dg
 
+from polymarket_assets.lake import LakeError, as_lake_path
 from polymarket_assets.resources import LakeResource
 from polymarket_assets.streaming.logger import STATS_NAME
 from polymarket_assets.streaming.logger_run import (
@@ -64,14 +64,15 @@ def _counter(value: str | None) -> int:
     return int(value) if value.isdigit() else 0
 
 
-def heartbeat_age(instance: dg.DagsterInstance, run: dg.DagsterRun, state_dir: Path, now: float) -> float | None:
-    """Seconds since ``run`` last proved it is alive (its stats file, else its start), or None if unknown."""
+def heartbeat_age(instance: dg.DagsterInstance, run: dg.DagsterRun, state_dir: Any, now: float) -> float | None:
+    """Seconds since ``run`` last proved it is alive (its stats file in the lake's state directory, else its
+    start), or None if unknown. ``state_dir``: a ``LakePath`` (local or S3) or a local directory."""
     tag = run.run_id.split("-")[0]
-    path = state_dir / STATS_NAME
+    path = as_lake_path(state_dir) / STATS_NAME
     try:
         if json.loads(path.read_text()).get("run_tag") == tag:
             return now - path.stat().st_mtime
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, LakeError):
         pass
     record = instance.get_run_record_by_id(run.run_id)
     started = record.start_time if record is not None and record.start_time else None
@@ -83,7 +84,7 @@ def next_launch(
     cursor: str | None,
     run_config: Mapping[str, Any] | None = None,
     *,
-    state_dir: Path | None = None,
+    state_dir: Any = None,
     stale_after_seconds: float = STALE_AFTER_SECONDS,
     now: float | None = None,
 ) -> dg.SensorResult | dg.SkipReason:
@@ -143,7 +144,7 @@ def make_orderbook_logger_sensor(
     )
     def _sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
         try:
-            state_dir: Path | None = lake.state
+            state_dir: Any = lake.state
         except Exception as exc:  # noqa: BLE001 - an unusable data dir must not stop the sensor
             context.log.warning(f"heartbeat check disabled: {exc}")
             state_dir = None
