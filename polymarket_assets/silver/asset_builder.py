@@ -149,6 +149,7 @@ def materialization_metadata(model: Model, result: LoadResult) -> dict[str, Any]
         "days_unchanged": result.days_unchanged,
         "days_removed": len(result.days_removed),
         "days_failed_checks": len(result.days_failed),
+        "days_changed_while_loading": len(result.days_changed_while_loading),
         "rows_inserted": result.rows_inserted,
         "rows_deleted": result.rows_deleted,
         "source_rows_read": result.source_rows,

@@ -88,6 +88,8 @@ def build_logger(
     clob_books: Any = None,
     limitless_books: Any = None,
     state_dir: Any,
+    heartbeat_dir: Any = None,
+    shipper: Any = None,
     clock: Clock = SYSTEM_CLOCK,
     log: logging.Logger | None = None,
     run_tag: str | None = None,
@@ -141,6 +143,8 @@ def build_logger(
         LoggerSettings(
             stream_dir=stream_dir,
             state_dir=state_dir,
+            heartbeat_dir=heartbeat_dir,
+            shipper=shipper,
             poller=poller,
             flush_interval_seconds=cfg.flush_interval_seconds,
             progress_interval_seconds=cfg.progress_interval_seconds,

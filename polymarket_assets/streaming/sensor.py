@@ -35,11 +35,11 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 import dagster as dg
 
+from polymarket_assets.lake import LakeError, as_lake_path
 from polymarket_assets.resources import LakeResource
 from polymarket_assets.streaming.logger import STATS_NAME as LOGGER_HEARTBEAT
 
@@ -80,14 +80,15 @@ LOGGER = KeepAlive("orderbook_logger_job", "orderbook_logger", "orderbook-logger
 STREAM = KeepAlive("orderbook_stream_job", "orderbook_stream", "orderbook-stream-", "orderbook_stream", "orderbook_stream.stats.json")
 
 
-def heartbeat_age(instance: dg.DagsterInstance, run: dg.DagsterRun, state_dir: Path, now: float, spec: KeepAlive = LOGGER) -> float | None:
-    """Seconds since ``run`` last proved it is alive (its heartbeat file, else its start), or None if unknown."""
+def heartbeat_age(instance: dg.DagsterInstance, run: dg.DagsterRun, state_dir: Any, now: float, spec: KeepAlive = LOGGER) -> float | None:
+    """Seconds since ``run`` last proved it is alive (its heartbeat file in the lake's state directory, else its
+    start), or None if unknown. ``state_dir``: a ``LakePath`` (local or S3) or a local directory."""
     tag = run.run_id.split("-")[0]
-    path = state_dir / spec.heartbeat_file
+    path = as_lake_path(state_dir) / spec.heartbeat_file
     try:
         if json.loads(path.read_text()).get("run_tag") == tag:
             return now - path.stat().st_mtime
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, LakeError):
         pass
     record = instance.get_run_record_by_id(run.run_id)
     started = record.start_time if record is not None and record.start_time else None
@@ -100,7 +101,7 @@ def next_launch(
     run_config: Mapping[str, Any] | None = None,
     *,
     spec: KeepAlive = LOGGER,
-    state_dir: Path | None = None,
+    state_dir: Any = None,
     stale_after_seconds: float = STALE_AFTER_SECONDS,
     now: float | None = None,
 ) -> dg.SensorResult | dg.SkipReason:
@@ -160,7 +161,7 @@ def make_keep_alive_sensor(
     )
     def _sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
         try:
-            state_dir: Path | None = lake.state
+            state_dir: Any = lake.state
         except Exception as exc:  # noqa: BLE001 - an unusable data dir must not stop the sensor
             context.log.warning(f"heartbeat check disabled: {exc}")
             state_dir = None
