@@ -247,11 +247,14 @@ def draw(conn: Any, name: str, opts: PlotOptions, data_root: Path) -> tuple[Path
 
 
 def render_plots(conn: Any, model: Model, result: Any, config: Any, lake: Any) -> dict[str, Any]:
-    """The asset builder's hook: draw ``model.plots`` and return their metadata (``plot``, ``plot_path``)."""
+    """The asset builder's hook: draw ``model.plots`` and return their metadata (``plot``, ``plot_path``).
+
+    The PNGs go beside the DuckDB file, on this machine (``LakeResource.local_root``: the data directory for a
+    local lake, ``POLYMARKET_LOCAL_DIR`` when the lake is on S3); the UI shows them from the metadata itself."""
     opts = PlotOptions(market=getattr(config, "plot_market", None), top_markets=getattr(config, "plot_top_markets", 8))
     md: dict[str, Any] = {}
     for name in model.plots:
-        path, png = draw(conn, name, opts, Path(lake.root))
+        path, png = draw(conn, name, opts, Path(lake.local_root))
         suffix = "" if len(model.plots) == 1 else f"_{name}"
         md[f"plot{suffix}"] = dg.MetadataValue.md(plot_markdown(png, name.replace("_", " ")))
         md[f"plot_path{suffix}"] = dg.MetadataValue.path(str(path))

@@ -8,13 +8,15 @@ Where things are (``POLYMARKET_DATA_DIR`` = the lake root, a directory or ``s3:/
     <lake>/stream/<venue>/…                              the loggers' raw files (shipped there when closed)
     <lake>/_state/checkpoints/<asset>/<first>..<last>.json   range checkpoints
     <lake>/_state/orderbook_logger.stats.json            the order-book logger's heartbeat (read by its sensor)
+    <lake>/_state/orderbook_stream.stats.json            the WebSocket stream's heartbeat (read by its sensor)
 
 and on this machine (``POLYMARKET_LOCAL_DIR``; for a local lake the lake root itself)::
 
     <local>/stream/…              the loggers' live files (for a local lake: the lake's stream/ itself)
     <local>/_staging/…            finished files on their way to S3 (a local lake stages beside the target)
     <local>/_state/ratelimit.sqlite, active_instruments.snapshot.json
-    <local>/polymarket.duckdb     silver
+    <local>/polymarket.duckdb     silver and gold
+    <local>/gold/plots/*.png      the gold plots
 
 The API, for new code (bronze datasets, compactions, gold):
 

@@ -1,8 +1,10 @@
 """How ``bronze/orderbook_ws_events`` is built: one UTC day of the WebSocket raw log, both venues, into one
 Parquet partition sorted by ``(market, asset_id, ts_received, seq, idx)``, zstd.
 
-Input: ``stream/<venue>_ws/raw/date=YYYY-MM-DD/*.jsonl.zst`` (hourly files of every run of the day, by receive
-time). Two passes, each in bounded memory:
+Input: ``<lake>/stream/<venue>_ws/raw/date=YYYY-MM-DD/*.jsonl.zst`` (hourly files of every run of the day, by
+receive time; in a local lake the stream job's own files, in an S3 lake the copies it shipped when it closed
+them), read through the lake (``LakePath``), so the same code compacts both. Two passes, each in bounded memory
+(the staging files are on this machine's disk):
 
 1. **Rows.** The day's records are read with the raw log's constant-memory reader (a torn last line — a killed
    writer — is counted in ``torn_tails`` and skipped; a line that is not a record is counted in ``bad_lines``)
@@ -47,11 +49,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from polymarket_assets.bronze.parquet_io import STAGING_DIR, PartitionWriter, WrittenPartition
+from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, staging_dir
 from polymarket_assets.bronze.schemas import ORDERBOOK_WS_EVENTS
+from polymarket_assets.lake import LakePath, as_lake_path
 from polymarket_assets.streaming.ws import records as R
 from polymarket_assets.streaming.ws.bronze_rows import RowSink, rows_machine
-from polymarket_assets.streaming.ws.rawlog import ReadStats, iter_lines, raw_files
+from polymarket_assets.streaming.ws.rawlog import ReadStats, iter_lines, lake_raw_files
 from polymarket_assets.streaming.ws.replay import SessionReplay
 
 ASSET_NAME = "orderbook_ws_events"
@@ -126,7 +129,7 @@ def _no_rows_reason(rec: R.Record) -> str:
     return rec.kind if rec.kind != R.RECV else "frame_without_rows"
 
 
-def _venue_rows(lake_root: Path, venue: str, day: str, writer: pq.ParquetWriter, markets: dict[tuple[str, str], str]) -> VenueDay:
+def _venue_rows(lake_root: LakePath, venue: str, day: str, writer: pq.ParquetWriter, markets: dict[tuple[str, str], str]) -> VenueDay:
     """Pass 1 for one venue: replay its records of ``day`` through the row-writing machine."""
     stats = VenueDay(venue)
     sink = RowSink(venue, writer.write_batch)
@@ -150,8 +153,8 @@ def _venue_rows(lake_root: Path, venue: str, day: str, writer: pq.ParquetWriter,
 
     session = SessionReplay(machine, venue=venue, before=before)
     read = ReadStats()
-    for path in raw_files(lake_root, venue, day):
-        stats.files.append(str(path.relative_to(lake_root)))
+    for path in lake_raw_files(lake_root, venue, day):
+        stats.files.append(path.relative_to(lake_root))
         stats.input_bytes += path.stat().st_size
         state["file"] = stats.files[-1]
         try:
@@ -192,11 +195,13 @@ def _sorted_batches(conn: duckdb.DuckDBPyConnection, staging_file: Path, markets
     return conn.sql(sql).fetch_arrow_reader(65_536)  # streamed: the sorted day is never in memory
 
 
-def compact_day(lake_root: Path, day: str, *, memory_limit: str = SORT_MEMORY_LIMIT) -> DayResult:
-    """Compact ``day`` (``YYYY-MM-DD``) of both venues into its bronze partition, atomically."""
+def compact_day(lake_root: LakePath | Path | str, day: str, *, memory_limit: str = SORT_MEMORY_LIMIT) -> DayResult:
+    """Compact ``day`` (``YYYY-MM-DD``) of both venues of the lake at ``lake_root`` (``LakeResource.root``: a
+    directory or S3) into its bronze partition, atomically."""
     started = time.monotonic()
-    lake_root = Path(lake_root)
-    staging = lake_root / "bronze" / STAGING_DIR / ASSET_NAME / f"{day}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    lake_root = as_lake_path(lake_root)
+    bronze_root = lake_root / "bronze"
+    staging = staging_dir(bronze_root, ASSET_NAME) / f"{day}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True, exist_ok=True)
     try:
         unsorted = staging / "rows.parquet"
@@ -215,7 +220,7 @@ def compact_day(lake_root: Path, day: str, *, memory_limit: str = SORT_MEMORY_LI
                                       "preserve_insertion_order": False})
         try:
             conn.execute("SET TimeZone = 'UTC'")
-            with PartitionWriter(lake_root / "bronze", ASSET_NAME, day, schema) as out:
+            with PartitionWriter(bronze_root, ASSET_NAME, day, schema) as out:
                 for batch in _sorted_batches(conn, unsorted, markets):
                     out.write_table(batch)
                 written = out.commit()
@@ -226,9 +231,11 @@ def compact_day(lake_root: Path, day: str, *, memory_limit: str = SORT_MEMORY_LI
     return DayResult(day, venues, written, time.monotonic() - started)
 
 
-def reconciliation(path: str | Path) -> dict[str, Any]:
-    """The accounting a partition file carries (empty for a file written before it existed)."""
-    meta = pq.ParquetFile(path).schema_arrow.metadata or {}
+def reconciliation(path: str | Path | LakePath) -> dict[str, Any]:
+    """The accounting a partition file (a local path or a lake path/URI) carries (empty for a file written
+    before it existed)."""
+    with as_lake_path(path).open_input_file() as fh:
+        meta = pq.ParquetFile(fh).schema_arrow.metadata or {}
     raw = meta.get(RECONCILIATION_KEY)
     return json.loads(raw) if raw else {}
 
@@ -243,7 +250,7 @@ def table_schema() -> Any:
     ])
 
 
-def compact_days(lake_root: Path, days: list[str], log: Any) -> dict[str, Any]:
+def compact_days(lake_root: LakePath | Path | str, days: list[str], log: Any) -> dict[str, Any]:
     """Compact every day of ``days``; returns the run's materialization metadata."""
     import dagster as dg
 

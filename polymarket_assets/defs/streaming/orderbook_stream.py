@@ -31,7 +31,7 @@ from polymarket_assets.streaming.ws.stream_job import (
 )
 def orderbook_stream_op(context: dg.OpExecutionContext, config: OrderbookStreamConfig, polymarket_api: PolymarketApiResource, lake: LakeResource):
     log = context.log
-    kwargs = build_run(config, api=polymarket_api, data_dir=lake.root, log=log)
+    kwargs = build_run(config, api=polymarket_api, data_dir=lake.local_root, log=log, shipper=lake.shipper(log))
 
     def publish(report: dict[str, Any]) -> None:
         """Live progress on the run itself (run tags show in the UI's run list and run page while it runs)."""

@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from polymarket_assets.bronze.datasets.orderbook_ws_events import SORT_MEMORY_LIMIT, reconciliation
+from polymarket_assets.lake import as_lake_path
+from polymarket_assets.lake.duckdb_fs import attach
 from polymarket_assets.silver.model import DayInput
 from polymarket_assets.streaming.ws.bronze_replay import COLUMNS, BronzeReplay
 
@@ -40,11 +42,14 @@ def _steps_back(files: list[str]) -> int:
 def day_batches(files: list[str]) -> Iterator[pa.RecordBatch]:
     """The day's rows, every asset's together in raw-log order."""
     if _steps_back(files) == 0:
-        for f in files:
-            yield from pq.ParquetFile(f).iter_batches(batch_size=BATCH_ROWS, columns=list(COLUMNS))
+        for f in files:  # a local path or an S3 URI of the lake: read through the lake's filesystem
+            with as_lake_path(f).open_input_file() as fh:
+                yield from pq.ParquetFile(fh).iter_batches(batch_size=BATCH_ROWS, columns=list(COLUMNS))
         return
     conn = duckdb.connect(config={"memory_limit": SORT_MEMORY_LIMIT, "threads": 1})
     try:
+        if files:
+            attach(conn, as_lake_path(files[0]).lake)  # S3 URIs readable by read_parquet (no-op for a local lake)
         listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         sql = f"SELECT {', '.join(COLUMNS)} FROM read_parquet([{listing}]) ORDER BY venue, asset_id NULLS LAST, seq, idx"
         yield from conn.sql(sql).fetch_arrow_reader(BATCH_ROWS)

@@ -28,7 +28,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any
 
 import zstandard
 
+from polymarket_assets.lake import LakePath
 from polymarket_assets.streaming.ws import records as R
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class RawLogWriter:
         level: int = 3,
         compress: bool = True,
         lag_warn_seconds: float = 2.0,
+        on_closed: Callable[[Path], None] | None = None,
     ):
         if flush_interval > 1.0:
             raise ValueError("flush_interval must be at most 1 s (the raw log is flushed at least once a second)")
@@ -112,6 +114,7 @@ class RawLogWriter:
         self.level = level
         self.compress = compress
         self.lag_warn_seconds = lag_warn_seconds
+        self.on_closed = on_closed  # called with each file once it is finished (the lake's stream shipper)
         self.stats = WriterStats()
         self.error: BaseException | None = None
         self._queue: collections.deque[R.Record] = collections.deque()
@@ -176,6 +179,11 @@ class RawLogWriter:
         os.fsync(self._fh.fileno())
         self._fh.close()
         self._fh = self._zw = None
+        if self.on_closed is not None:
+            try:
+                self.on_closed(Path(self.stats.files[-1]))
+            except Exception as exc:  # noqa: BLE001 - the file is safe on local disk; the next run's sync ships it
+                log.error("handing %s to the stream shipper failed: %s (the next run ships it)", self.stats.files[-1], exc)
 
     def _write_batch(self, batch: list[R.Record]) -> None:
         chunks: list[bytes] = []
@@ -259,14 +267,19 @@ class ReadStats:
     files: int = 0
 
 
-def iter_lines(path: Path, stats: ReadStats | None = None, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-    """Complete lines of one raw-log file in constant memory. A file cut short (a killed writer) ends in
-    a torn last line: it is counted in ``stats.torn_tails`` and skipped."""
+def _open_raw(path: Path | LakePath) -> Any:
+    """A local file, or a lake file (local or S3, read as a stream)."""
+    return path.open_input_stream() if isinstance(path, LakePath) else open(path, "rb")
+
+
+def iter_lines(path: Path | LakePath, stats: ReadStats | None = None, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Complete lines of one raw-log file (a local path or a lake path) in constant memory. A file cut short
+    (a killed writer) ends in a torn last line: it is counted in ``stats.torn_tails`` and skipped."""
     stats = stats or ReadStats()
     stats.files += 1
     compressed = str(path).endswith(".zst")
     tail = b""
-    with open(path, "rb") as fh:
+    with _open_raw(path) as fh:
         dobj = zstandard.ZstdDecompressor().decompressobj() if compressed else None
         while True:
             chunk = fh.read(chunk_size)
@@ -297,10 +310,17 @@ def iter_lines(path: Path, stats: ReadStats | None = None, chunk_size: int = 1 <
 
 
 def raw_files(data_dir: Path, venue: str, day: str | None = None) -> list[Path]:
-    """The raw-log files of a venue (of one ``YYYY-MM-DD`` day), in time order."""
+    """The raw-log files of a venue (of one ``YYYY-MM-DD`` day) under a local directory, in time order."""
     root = raw_dir(data_dir, venue)
     pattern = f"date={day}/*.jsonl*" if day else "date=*/*.jsonl*"
     return sorted(root.glob(pattern), key=lambda p: (p.name.split("-")[1], p.name))
+
+
+def lake_raw_files(lake_root: LakePath, venue: str, day: str) -> list[LakePath]:
+    """The same files in the lake (``<lake>/stream/<venue>_ws/raw/date=<day>/``: local, or S3 where the
+    stream job ships each file when it closes it), in time order."""
+    folder = lake_root / "stream" / f"{venue}_ws" / "raw" / f"date={day}"
+    return sorted(folder.glob("*.jsonl*"), key=lambda p: (p.name.split("-")[1], p.name))
 
 
 def iter_records(paths: Iterable[Path], stats: ReadStats | None = None) -> Iterator[R.Record]:

@@ -49,6 +49,8 @@ class StreamRunConfig:
     zstd_level: int = 3
     session: str | None = None
     log: Any = None  # a logging.Logger-like object (the Dagster job passes context.log); default: this module's
+    shipper: Any = None  # a lake.shipping.StreamShipper when the lake is on S3: ships each closed file (None: local lake)
+    ship_timeout_seconds: float = 60.0  # longest wait at the end for the last files to upload
 
 
 def progress_report(session: str, streams: dict[str, Any], started: float, *, final: bool = False) -> dict[str, Any]:
@@ -99,14 +101,21 @@ async def run_streams(
     stop = stop or asyncio.Event()
     streams: dict[str, Any] = {}
     writers: dict[str, RawLogWriter] = {}
+    shipper = config.shipper
+    ship = shipper.ship if shipper is not None else None
+    if shipper is not None:
+        shipper.start()
+        shipper.request_sync()  # files an earlier run closed (or was killed before shipping)
     if config.polymarket is not None:
-        writers["polymarket"] = RawLogWriter(config.data_dir, "polymarket", session=session, flush_interval=config.flush_interval, level=config.zstd_level)
+        writers["polymarket"] = RawLogWriter(config.data_dir, "polymarket", session=session, flush_interval=config.flush_interval, level=config.zstd_level,
+                                             on_closed=ship)
         streams["polymarket"] = PolymarketStream(
             config.polymarket, writer=writers["polymarket"], discover=polymarket_discover, targets=polymarket_targets,
             rest_books=rest_books, session_tag=f"{session}/",
         )
     if config.limitless is not None:
-        writers["limitless"] = RawLogWriter(config.data_dir, "limitless", session=session, flush_interval=config.flush_interval, level=config.zstd_level)
+        writers["limitless"] = RawLogWriter(config.data_dir, "limitless", session=session, flush_interval=config.flush_interval, level=config.zstd_level,
+                                            on_closed=ship)
         streams["limitless"] = LimitlessStream(
             config.limitless, writer=writers["limitless"], discover=limitless_discover, targets=limitless_targets, session_tag=f"{session}/",
         )
@@ -186,6 +195,10 @@ async def run_streams(
             snap["checkpoints_written"] = s.journal.checkpoints
             summary["venues"][venue] = snap
             out.info(f"orderbook stream {venue} finished: {log_line(snap)}")
+        if shipper is not None:
+            shipper.request_sync()  # the gap files (appended all run long) and anything not shipped yet
+            shipper.close(config.ship_timeout_seconds)
+            summary["shipping"] = shipper.summary()
         summary["shutdown_seconds"] = round(time.monotonic() - stopping_at, 3)
     if failure is not None:
         try:

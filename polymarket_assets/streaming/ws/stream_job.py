@@ -23,6 +23,7 @@ orderbook_stream.py``; the capture itself: :func:`~polymarket_assets.streaming.w
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from typing import Any, Optional
 import dagster as dg
 from pydantic import Field
 
-from polymarket_assets.atomic_files import atomic_write_json
+from polymarket_assets.lake import as_lake_path
 from polymarket_assets.streaming.sensor import STREAM
 from polymarket_assets.streaming.venues.limitless import LimitlessDiscovery
 from polymarket_assets.streaming.venues.polymarket_btc15m import PolymarketBtc15mDiscovery
@@ -117,8 +118,10 @@ def _check_sources(cfg: OrderbookStreamConfig) -> None:
         raise dg.Failure("orderbook_stream: max_assets_per_connection must be 1..500 (past 500 the venue sends no initial snapshots).")
 
 
-def build_run(cfg: OrderbookStreamConfig, *, api: Any, data_dir: Any, log: Any) -> dict[str, Any]:
-    """The keyword arguments of :func:`run_streams_blocking` for this run config (``api``: PolymarketApiResource)."""
+def build_run(cfg: OrderbookStreamConfig, *, api: Any, data_dir: Any, log: Any, shipper: Any = None) -> dict[str, Any]:
+    """The keyword arguments of :func:`run_streams_blocking` for this run config (``api``: PolymarketApiResource;
+    ``data_dir``: this machine's directory for the live raw log, ``LakeResource.local_root``; ``shipper``: the
+    lake's stream shipper when the lake is on S3, ``LakeResource.shipper(log)``)."""
     _check_sources(cfg)
     discovery = api.clients()  # the slow path: transport retries, the shared rate limiter
     polymarket: list[Any] = []
@@ -156,7 +159,7 @@ def build_run(cfg: OrderbookStreamConfig, *, api: Any, data_dir: Any, log: Any) 
     hot = api.clients(timeout=5.0, retries=1)  # REST resync: the shared limiter, short timeouts
     run_config = StreamRunConfig(data_dir, polymarket=pm_opts, limitless=lm_opts, max_seconds=cfg.duration_minutes * 60.0,
                                  metrics_interval=cfg.metrics_interval_seconds, heartbeat_interval=cfg.heartbeat_interval_seconds,
-                                 flush_interval=cfg.flush_interval_seconds, zstd_level=cfg.zstd_level, log=log)
+                                 flush_interval=cfg.flush_interval_seconds, zstd_level=cfg.zstd_level, log=log, shipper=shipper)
     return {
         "config": run_config,
         "polymarket_discover": DiscoveryFeed(polymarket, log) if polymarket else None,
@@ -168,11 +171,12 @@ def build_run(cfg: OrderbookStreamConfig, *, api: Any, data_dir: Any, log: Any) 
 
 
 def heartbeat_writer(state_dir: Any, run_tag: str, on_progress: Callable[[dict[str, Any]], None] | None = None) -> Callable[[dict[str, Any]], None]:
-    """``on_heartbeat`` for the capture: the heartbeat file the keep-alive sensor reads, then ``on_progress``."""
-    path = state_dir / STREAM.heartbeat_file
+    """``on_heartbeat`` for the capture: the heartbeat file the keep-alive sensor reads (in the lake's state
+    directory, ``LakeResource.state``: local or S3, one atomic write), then ``on_progress``."""
+    path = as_lake_path(state_dir) / STREAM.heartbeat_file
 
     def beat(report: dict[str, Any]) -> None:
-        atomic_write_json(path, {"run_tag": run_tag, **report}, default=str)
+        path.write_bytes(json.dumps({"run_tag": run_tag, **report}, default=str).encode("utf-8"))
         if on_progress is not None:
             on_progress(report)
 
