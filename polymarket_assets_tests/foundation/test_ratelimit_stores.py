@@ -13,7 +13,7 @@ import pytest
 from polymarket_assets.clients.budgets import Budget, merge_budgets
 from polymarket_assets.clients.errors import RateLimitTimeout
 from polymarket_assets.clients.ratelimit import SharedRateLimiter, StoreError
-from polymarket_assets_tests.support.fake_api import FakeApi, budget_utilisation
+from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation
 from polymarket_assets_tests.support.load import run_processes
 from polymarket_assets_tests.support.services import free_port
 
