@@ -159,14 +159,31 @@ async def run_streams(
     failure: BaseException | None = None
     stop_reason = "stopped"
     try:
-        timeout = config.max_seconds
-        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        if not done:
-            stop_reason = "max_seconds"
-        for task in done:
-            if task is not stop_task and not task.cancelled() and task.exception() is not None:
-                failure = task.exception()
-                stop_reason = "failed"
+        deadline = None if config.max_seconds is None else time.monotonic() + config.max_seconds
+        pending = set(waiters)
+        venue_of = {task: venue for venue, task in tasks.items()}
+        while True:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, pending = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                stop_reason = "max_seconds" if failure is None else "failed"
+                break
+            ended = False
+            for task in done:
+                error = None if task is stop_task or task.cancelled() else task.exception()
+                if task in venue_of and error is not None and any(t in pending for t in venue_of):
+                    # One venue failed for good (e.g. never reachable): the others keep capturing; the run
+                    # still fails at its end, naming it, so the sensor's next run retries it.
+                    failure = failure or error
+                    stop_reason = "failed"
+                    out.error(f"orderbook stream: {venue_of[task]} stopped: {error} -- the other venue(s) keep capturing "
+                              "until the run ends; then the run fails with this error")
+                    continue
+                if error is not None:
+                    failure, stop_reason = failure or error, "failed"
+                ended = True
+            if ended:
+                break
     except asyncio.CancelledError:
         stop_reason = "cancelled"
         raise
