@@ -162,3 +162,27 @@ def test_a_receive_clock_that_steps_back_is_counted_and_silver_reads_the_day_in_
     ordered.feed(day_batches([str(result.written.path)]))  # what silver reads: ordered by seq for such a day
     ordered.finish()
     assert ordered.state("polymarket") == day.machine.state()
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def info(self, msg: str) -> None:
+        pass
+
+    def warning(self, msg: str) -> None:
+        self.warnings.append(msg)
+
+
+def test_a_day_without_raw_log_is_an_empty_partition_and_says_so(tmp_path):
+    from polymarket_assets.bronze.datasets import orderbook_snapshots
+    from polymarket_assets.bronze.datasets.orderbook_ws_events import compact_days
+
+    log = _Log()
+    md = compact_days(tmp_path, ["2026-11-05"], log)
+    assert md["dagster/row_count"].value == 0 and md["input_files"].value == 0
+    assert len(log.warnings) == 1 and "no WebSocket raw log" in log.warnings[0] and "Materialize the day again" in log.warnings[0]
+    rest = _Log()
+    orderbook_snapshots.compact_days(tmp_path / "stream", tmp_path / "bronze", ["2026-11-05"], rest)
+    assert len(rest.warnings) == 1 and "no logger files" in rest.warnings[0]

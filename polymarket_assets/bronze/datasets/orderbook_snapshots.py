@@ -255,6 +255,10 @@ def compact_days(stream_dir: LakePath | Any, bronze_root: LakePath | Any, days: 
         for venue, n in stats.rows_by_venue.items():
             totals.rows_by_venue[venue] = totals.rows_by_venue.get(venue, 0) + n
         per_day.append(f"| {day} | {stats.rows} | {stats.torn_lines_skipped} | {stats.corrupt_lines_skipped} | {len(stats.files)} | {size} |")
+        if not stats.files:
+            log.warning(f"bronze/orderbook_snapshots {day}: no logger files for this day under {stream_dir} (did "
+                        "orderbook_logger_job run that day?): the partition is empty. Materialize the day again once "
+                        "its files are there.")
         log.info(
             f"bronze/orderbook_snapshots {day}: {stats.rows} rows from {len(stats.files)} files "
             f"({stats.torn_lines_skipped} torn, {stats.corrupt_lines_skipped} corrupt lines skipped) -> {path}"

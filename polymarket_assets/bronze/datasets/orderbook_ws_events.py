@@ -263,6 +263,10 @@ def compact_days(lake_root: LakePath | Path | str, days: list[str], log: Any) ->
     for day in days:
         result = compact_day(lake_root, day)
         last = result
+        if not any(s.files for s in result.venues.values()):
+            log.warning(f"bronze/{ASSET_NAME} {day}: no WebSocket raw log for this day under {as_lake_path(lake_root) / 'stream'} "
+                        "(did orderbook_stream_job run that day?): the partition is empty. Materialize the day again once its "
+                        "files are there.")
         for venue, s in result.venues.items():
             lines.append(f"| {day} | {venue} | {s.lines} | {s.records} | {s.rows} | {s.torn_tails} | {s.bad_lines} | {s.malformed} | "
                          f"{sum(s.unknown_types.values())} | {s.reconciles()} |")
