@@ -191,3 +191,16 @@ def test_a_sqlite_store_in_an_unwritable_place_names_the_setting(tmp_path: Path)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     assert "cannot be opened" in _failure(f"sqlite:///{str(blocker / 'rl.sqlite').lstrip('/')}")
+
+
+@pytest.mark.parametrize(("url", "module"), [("postgresql://u:secret@127.0.0.1:9/db", "psycopg_pool"), ("redis://:secret@127.0.0.1:9/0", "redis")])
+def test_a_missing_client_library_says_to_install_the_distributed_extra(url: str, module: str, monkeypatch) -> None:
+    import importlib.util
+
+    from polymarket_assets.clients.ratelimit.store import open_store
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
+    with pytest.raises(StoreError) as err:
+        open_store(url)
+    assert "[distributed]" in str(err.value) and module in str(err.value) and "secret" not in str(err.value)

@@ -79,6 +79,21 @@ def scheme_of(url: str) -> str:
     return head.split("+", 1)[0]
 
 
+def _require(module: str, url: str, origin: str) -> None:
+    """The client library a store needs is installed, or a message saying how to install it."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise StoreError(
+            f"{origin}: {mask_url(url)!r} needs the Python package {module!r}, which is not installed. Install the "
+            "distributed extra: pip install -e '.[distributed]' (or pip install 'polymarket-assets[distributed]')."
+        )
+
+
 def open_store(url: str, *, origin: str = "POLYMARKET_RATELIMIT_URL") -> Store:
     """The store named by ``url`` (no connection is made yet: :meth:`Store.check` does that). ``origin`` names
     where the URL came from, for messages."""
@@ -88,10 +103,12 @@ def open_store(url: str, *, origin: str = "POLYMARKET_RATELIMIT_URL") -> Store:
 
         return SqliteStore(url, origin)
     if scheme in ("postgresql", "postgres"):
+        _require("psycopg_pool", url, origin)
         from polymarket_assets.clients.ratelimit.postgres_store import PostgresStore
 
         return PostgresStore(url, origin)
     if scheme in ("redis", "rediss"):
+        _require("redis", url, origin)
         from polymarket_assets.clients.ratelimit.redis_store import RedisStore
 
         return RedisStore(url, origin)
