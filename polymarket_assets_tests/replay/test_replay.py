@@ -125,3 +125,12 @@ def test_the_readme_try_it_offline_commands(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(shell.pid, signal.SIGKILL)
         log.close()
+
+
+def test_an_object_storage_data_dir_is_refused_saying_what_to_pass(tmp_path, capsys, monkeypatch):
+    from polymarket_assets.replay.__main__ import main
+
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", "s3://some-bucket/lake")
+    assert main(["--days", "1", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "s3://some-bucket/lake" in err and "--data-dir" in err and "--no-stream" in err
