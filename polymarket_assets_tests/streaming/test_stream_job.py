@@ -155,3 +155,18 @@ def test_sigterm_of_a_job_process_stops_cleanly_within_seconds(tmp_path):
     assert closes and all('"stop"' in r.data for r in closes)  # every connection closed on the way out
     assert complete_records(tmp_path, "limitless")
     assert dt.datetime.fromisoformat(final["at"].replace("Z", "+00:00")) <= dt.datetime.now(dt.timezone.utc)
+
+
+def test_bad_run_config_fails_before_any_connection_naming_every_bad_field(tmp_path):
+    cfg = {"duration_minutes": 0, "connect_attempts": 0, "flush_interval_seconds": 2.0, "max_assets_per_connection": 900,
+           "polymarket_token_ids": ["1"]}
+    res = resources(tmp_path, polymarket_ws_url="ws://127.0.0.1:9/ws/market", limitless_ws_url="ws://127.0.0.1:9")
+    result = orderbook_stream_job.execute_in_process(run_config={"ops": {"orderbook_stream": {"config": cfg}}}, resources=res,
+                                                     raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message + (failure.event_specific_data.user_failure_data.description or "")
+    for field in ("duration_minutes must be > 0", "connect_attempts must be >= 1", "flush_interval_seconds must be in (0, 1]",
+                  "max_assets_per_connection must be 1..500", "ops.orderbook_stream.config"):
+        assert field in message, message
+    assert not (tmp_path / "stream").exists()  # nothing was started

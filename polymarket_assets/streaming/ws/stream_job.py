@@ -114,8 +114,26 @@ def _check_sources(cfg: OrderbookStreamConfig) -> None:
         raise dg.Failure(f"orderbook_stream: unknown sources {unknown}; choose from {list(SOURCES)} (run config 'sources').")
     if cfg.resync_via not in ("resubscribe", "rest"):
         raise dg.Failure(f"orderbook_stream: resync_via must be 'resubscribe' or 'rest', got {cfg.resync_via!r} (run config 'resync_via').")
-    if not 1 <= cfg.max_assets_per_connection <= 500:
-        raise dg.Failure("orderbook_stream: max_assets_per_connection must be 1..500 (past 500 the venue sends no initial snapshots).")
+    problems = [
+        f"{name} must be {rule}, got {value!r}"
+        for name, value, ok, rule in (
+            ("max_assets_per_connection", cfg.max_assets_per_connection, 1 <= cfg.max_assets_per_connection <= 500,
+             "1..500 (past 500 the venue sends no initial snapshots)"),
+            ("duration_minutes", cfg.duration_minutes, cfg.duration_minutes > 0, "> 0"),
+            ("connect_attempts", cfg.connect_attempts, cfg.connect_attempts >= 1, ">= 1"),
+            ("flush_interval_seconds", cfg.flush_interval_seconds, 0 < cfg.flush_interval_seconds <= 1, "in (0, 1] (the raw log is flushed at least once a second)"),
+            ("zstd_level", cfg.zstd_level, 1 <= cfg.zstd_level <= 22, "1..22"),
+            *((name, getattr(cfg, name), getattr(cfg, name) > 0, "> 0") for name in (
+                "ping_interval_seconds", "silence_timeout_seconds", "heartbeat_interval_seconds", "metrics_interval_seconds",
+                "backoff_initial_seconds", "backoff_max_seconds", "general_discovery_interval_seconds",
+                "limitless_discovery_interval_seconds", "shutdown_grace_seconds")),
+            *((name, getattr(cfg, name), getattr(cfg, name) >= 0, ">= 0") for name in (
+                "open_interval_seconds", "btc15m_lead_seconds", "grace_seconds", "resync_min_interval_seconds", "polymarket_top_n")),
+        )
+        if not ok
+    ]
+    if problems:
+        raise dg.Failure("orderbook_stream: bad run config (ops.orderbook_stream.config): " + "; ".join(problems) + ".")
 
 
 def build_run(cfg: OrderbookStreamConfig, *, api: Any, data_dir: Any, log: Any, shipper: Any = None) -> dict[str, Any]:
