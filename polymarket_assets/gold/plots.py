@@ -128,7 +128,8 @@ def price_path(conn: Any, opts: PlotOptions) -> Figure:
     fig = _figure()
     picked = _pick_market(conn, opts.market)
     if picked is None:
-        why = f"Market {opts.market!r} not found." if opts.market else "No trades yet."
+        why = (f"Market {opts.market!r} not found: set plot_market to a slug or condition_id of silver.market_dim\n"
+               "that has trades in gold.token_ohlcv." if opts.market else "No trades yet.")
         return _empty(fig, "Price path", why)
     condition, label = picked
     outcomes = dict(_rows(conn, "SELECT token_id, coalesce(outcome, 'outcome ' || outcome_index) FROM silver.market_token_dim "
