@@ -48,6 +48,7 @@ def check_settings() -> str:
     settings.lake_location()
     settings.ratelimit_budgets()
     settings.ratelimit_url()
+    settings.bronze_start_date()
     return "every POLYMARKET_* setting parses"
 
 

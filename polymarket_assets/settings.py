@@ -6,6 +6,7 @@ The README's settings table is generated from ``SETTINGS`` (see ``polymarket_ass
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -200,6 +201,21 @@ def resolve_ws_url(setting: Setting, override: str | None = None, *, source: str
     return resolve_base_url(setting, override, source=source, schemes=("ws", "wss")), value_origin(setting, override, source=source)
 
 
+def bronze_start_date() -> str:
+    """The configured first bronze partition (``POLYMARKET_BRONZE_START_DATE``), validated (a bad value fails with
+    the setting's name)."""
+    raw = (os.environ.get(BRONZE_START_DATE.env) or "").strip() or BRONZE_START_DATE.default
+    try:
+        dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingError(
+            f"{BRONZE_START_DATE.env} must be a date like 2025-01-01; got {raw!r}. Fix the environment variable."
+        ) from exc
+    if len(raw) != 10:
+        raise SettingError(f"{BRONZE_START_DATE.env} must be written YYYY-MM-DD; got {raw!r}.")
+    return raw
+
+
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The local lake root, created on first use; an unusable path fails with a message naming the setting.
 
@@ -211,6 +227,9 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
             f"polymarket_assets.lake.open_lake() (LakeResource.root) instead."
         )
     value = Path(location)
+    if value.exists() and not value.is_dir():
+        raise SettingError(f"{DATA_DIR.env} points at {str(value)!r}, which is a file, not a directory. "
+                           f"Set {DATA_DIR.env} to a directory (it is created if missing).")
     try:
         value.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

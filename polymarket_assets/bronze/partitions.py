@@ -8,28 +8,13 @@ The first day comes from ``POLYMARKET_BRONZE_START_DATE`` (default ``2025-01-01`
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 
 import dagster as dg
 
-from polymarket_assets.settings import BRONZE_START_DATE, SettingError
+from polymarket_assets.settings import bronze_start_date
 
 UTC = dt.timezone.utc
-
-
-def bronze_start_date() -> str:
-    """The configured first partition, validated (a bad value fails with the setting's name)."""
-    raw = (os.environ.get(BRONZE_START_DATE.env) or "").strip() or BRONZE_START_DATE.default
-    try:
-        dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise SettingError(
-            f"{BRONZE_START_DATE.env} must be a date like 2025-01-01; got {raw!r}. Fix the environment variable."
-        ) from exc
-    if len(raw) != 10:
-        raise SettingError(f"{BRONZE_START_DATE.env} must be written YYYY-MM-DD; got {raw!r}.")
-    return raw
 
 
 DAILY_PARTITIONS = dg.DailyPartitionsDefinition(start_date=bronze_start_date(), timezone="UTC", end_offset=1)
@@ -72,6 +57,12 @@ def partition_days(context: dg.AssetExecutionContext | dg.OpExecutionContext) ->
     """Every day this run covers, oldest first: one for a single-partition run, all of a range run."""
     if context.has_partition_key_range:
         keys = context.partition_keys
+        if not keys:
+            span = context.partition_key_range
+            raise dg.Failure(
+                f"The partition range {span.start}...{span.end} holds no day: is it reversed? Give it oldest first, "
+                f"e.g. --partition-range {min(span.start, span.end)}...{max(span.start, span.end)}."
+            )
     else:
         keys = [context.partition_key]
     return sorted(to_day(k) for k in keys)

@@ -104,6 +104,18 @@ class RawResponse:
         return json.loads(self.body)
 
 
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def short_url(url: str, limit: int = 160) -> str:
+    """``url`` for a message: a long query (e.g. 50 condition ids) cut, so what follows it stays readable."""
+    base, sep, query = url.partition("?")
+    if not sep or len(url) <= limit:
+        return url
+    return f"{base}?{query[:max(20, limit - len(base))]}… ({len(query)}-character query)"
+
+
 class HttpTransport:
     """Thread-safe HTTP client shared by every API client of one process (one session per thread)."""
 
@@ -186,9 +198,9 @@ class HttpTransport:
             retry = retry.increment(method, url, error=error)
         except MaxRetryError:
             raise ApiUnreachableError(
-                f"Could not reach {url} after {len(retry.history) + 1} attempts: {exc}. "
+                f"Could not reach {short_url(url)} after {len(retry.history) + 1} attempts. "
                 f"The base URL {base_url!r} comes from {setting}; check it and that the service is up, "
-                f"then re-run. Data already written is kept.",
+                f"then re-run. Data already written is kept. ({_short(str(exc))})",
                 url=url,
                 setting=setting,
             ) from exc

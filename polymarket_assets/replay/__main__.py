@@ -61,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "<a local directory> (and run the platform on a local lake), or --no-stream to serve the APIs only.",
                   file=sys.stderr)
             return 2
+        print(f"writing the synthetic logger snapshots of {len(world.btc)} BTC 15-minute windows into {stream} "
+              "(about half a minute) ...", flush=True)
         files = world.write_stream(stream)
         print(f"wrote {sum(files.values())} synthetic logger snapshots of {len(world.btc)} BTC 15-minute windows "
               f"into {stream} ({len(files)} files)", flush=True)
@@ -74,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     world.install(api)
     print(f"serving the offline world on {api.base_url}: days {world.days[0]}..{last}, {len(world.markets)} markets "
           f"({len(world.btc)} BTC windows), Gamma + CLOB + Data API routes", flush=True)
-    print(f"point the platform at it:  export $(python -m polymarket_assets.replay --print-env --port {args.port})", flush=True)
+    print(f"point the platform at it:  export $({sys.executable} -m polymarket_assets.replay --print-env --port {args.port})", flush=True)
     print(f"  ({env_line(args.host, args.port)})", flush=True)
     print(f"then materialize the partition range {world.days[0]}...{last}; Ctrl-C stops the server.", flush=True)
     stop = threading.Event()

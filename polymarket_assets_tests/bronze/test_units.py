@@ -39,6 +39,12 @@ def test_partition_days_single_and_range():
     dg.materialize([probe], tags={"dagster/asset_partition_range_start": "2026-11-01", "dagster/asset_partition_range_end": "2026-11-04"})
     assert seen == [[dt.date(2026, 11, 3)], [dt.date(2026, 11, d) for d in range(1, 5)]]
 
+    reversed_range = dg.materialize([probe], raise_on_error=False,
+                                    tags={"dagster/asset_partition_range_start": "2026-11-03", "dagster/asset_partition_range_end": "2026-11-01"})
+    [failure] = [e for e in reversed_range.all_events if e.event_type_value == "STEP_FAILURE"]
+    text = failure.event_specific_data.user_failure_data.description
+    assert "is it reversed?" in text and "--partition-range 2026-11-01...2026-11-03" in text
+
 
 def test_contiguous_chunks():
     days = [dt.date(2026, 11, d) for d in (1, 2, 3, 5, 6, 7, 8)]

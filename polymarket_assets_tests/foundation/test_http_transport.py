@@ -138,6 +138,18 @@ def test_connection_refused_names_the_setting_and_url() -> None:
     assert transport.stats.retries == MAX_RETRIES
 
 
+def test_an_unreachable_long_url_keeps_the_setting_and_the_fix_in_the_first_300_characters() -> None:
+    """A batched request (50 condition ids) must not push the setting and what to do out of the headline."""
+    base = f"http://127.0.0.1:{_closed_port()}"
+    transport = HttpTransport(_options(max_retries=0), RecordingLimiter())
+    endpoint = Endpoint(transport, "data", base, "POLYMARKET_DATA_URL")
+    ids = ",".join(f"0x{i:064x}" for i in range(50))
+    with pytest.raises(ApiUnreachableError) as info:
+        endpoint.get_json("/v2/trades", params={"condition": ids})
+    head = str(info.value)[:300]
+    assert "POLYMARKET_DATA_URL" in head and "check it" in head and "characters" in str(info.value)
+
+
 @pytest.mark.parametrize("fault", [Fault.reset(), Fault.close(), Fault.truncated()], ids=["reset", "close", "truncated"])
 def test_dropped_connections_and_truncated_bodies_are_retried(api: FakeApi, fault: Fault) -> None:
     api.inject(fault, times=2, route="events")

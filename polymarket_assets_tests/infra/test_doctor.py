@@ -75,3 +75,17 @@ def test_a_broken_lake_and_limiter_fail_with_their_settings(deployment: Path, mo
     assert code == 1
     assert "bucket 'no-such-bucket-here'" in text and "never creates buckets" in text
     assert "POLYMARKET_RATELIMIT_URL" in text and "redis://:***@127.0.0.1" in text and "pw-123" not in text
+
+
+def test_a_bad_start_date_and_a_data_dir_that_is_a_file_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What would stop every dagster command from loading (a bad start date) is reported by the settings check."""
+    monkeypatch.setenv("POLYMARKET_BRONZE_START_DATE", "yesterday")
+    results = {r.name: r for r in doctor.run_checks(skip=["dagster instance", "lake", "local", "rate limiter"])}
+    assert not results["settings"].ok and "POLYMARKET_BRONZE_START_DATE must be a date like 2025-01-01" in results["settings"].detail
+    monkeypatch.delenv("POLYMARKET_BRONZE_START_DATE")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    from polymarket_assets import settings
+
+    with pytest.raises(settings.SettingError, match="which is a file, not a directory"):
+        settings.data_dir(str(afile))
