@@ -86,31 +86,35 @@ def bench_silver(bucket: str, rows: int, days: int, markets: int, wallets: int, 
         print(f"== silver full build, lake {name}", flush=True)
         full = silver.run_phase("materialize", lake, db)
         noop = silver.run_phase("materialize", lake, db)
-        out[name] = {"full_build": full["seconds"], "noop": noop["seconds"], "success": full["success"],
+        out[name] = {"full_build": full["seconds"], "noop": noop["seconds"], "success": full["success"] and noop["success"],
                      "rows": full["assets"].get("trade_fact", {}).get("dagster/row_count")}
     day = days // 2
     before = stamps(local_lake)
     silver_data.generate(local_lake, rows, days, markets, wallets, seed=1, only_days=[day], log=lambda _m: None)
     out["s3"]["upload_one_day_seconds"] = upload(local_lake, uri, unchanged=before)  # only the rewritten day's files
     for name, lake in (("local", local_lake), ("s3", uri)):
-        out[name]["one_day_update"] = silver.run_phase("materialize", lake, tmp / f"silver-{name}.duckdb")["seconds"]
+        update = silver.run_phase("materialize", lake, tmp / f"silver-{name}.duckdb")
+        out[name]["one_day_update"] = update["seconds"]
+        out[name]["success"] = out[name]["success"] and update["success"]
     return out
 
 
 def table(res: dict[str, Any]) -> str:
     lines = ["| workload | local disk | S3 (local moto server) | S3 ÷ local |", "|---|---|---|---|"]
 
-    def row(name: str, local: float, s3: float) -> None:
-        lines.append(f"| {name} | {local:.2f} s | {s3:.2f} s | **{s3 / local:.2f}** |")
+    def row(name: str, local: float, s3: float, ok: bool = True) -> None:
+        ratio = f"**{s3 / local:.2f}**" if ok else "FAILED (a run did not succeed: no ratio)"
+        lines.append(f"| {name} | {local:.2f} s | {s3:.2f} s | {ratio} |")
 
     if "backfill" in res:
         b = res["backfill"]
         row(f"7-day bronze/trades backfill ({b['local']['requests']} requests, {b['local']['rows']:,} rows)", b["local"]["step_seconds"], b["s3"]["step_seconds"])
     if "silver" in res:
         s = res["silver"]
-        row(f"silver full build ({s['local']['rows']:,} trades)", s["local"]["full_build"], s["s3"]["full_build"])
-        row("silver no-op re-run", s["local"]["noop"], s["s3"]["noop"])
-        row("silver one-day update (one day of trades rewritten)", s["local"]["one_day_update"], s["s3"]["one_day_update"])
+        ok = bool(s["local"]["success"] and s["s3"]["success"])
+        row(f"silver full build ({s['local']['rows']:,} trades)", s["local"]["full_build"], s["s3"]["full_build"], ok)
+        row("silver no-op re-run", s["local"]["noop"], s["s3"]["noop"], ok)
+        row("silver one-day update (one day of trades rewritten)", s["local"]["one_day_update"], s["s3"]["one_day_update"], ok)
     return "\n".join(lines)
 
 
@@ -144,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     print("\n" + json.dumps(res, indent=2, default=str))
     print("\n" + table(res))
+    failed = [name for name in ("local", "s3") if "silver" in res and not res["silver"][name]["success"]]
+    if failed:
+        print(f"FAILED: the silver runs on {failed} did not succeed", file=sys.stderr)
+        return 1
     return 0
 
 
