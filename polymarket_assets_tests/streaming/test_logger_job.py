@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from polymarket_assets.bronze.schemas import ORDERBOOK_SNAPSHOTS
 from polymarket_assets.defs.bronze.orderbook_snapshots import orderbook_snapshots as bronze_orderbook_snapshots
 from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
@@ -130,6 +131,9 @@ def test_bronze_and_silver_over_the_logged_day(logged):
     assert md["dagster/row_count"].value == len(records)
     assert md["torn_lines_skipped"].value == 1
     assert md["corrupt_lines_skipped"].value == 0
+    # the engine's metadata helpers: the column schema, the day's window, the preview table
+    assert [c.name for c in md["dagster/column_schema"].schema.columns] == ORDERBOOK_SNAPSHOTS.names
+    assert md["time_window"].value.startswith(f"[{DAY}T00:00:00Z") and md["preview"].value.startswith("| received_ts | venue |")
     part = data_dir / "bronze" / "orderbook_snapshots" / f"dt={DAY}" / "part-0.parquet"
     table = pq.read_table(part)
     assert table.num_rows == len(records)
