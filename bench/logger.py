@@ -14,8 +14,8 @@ transport retries), with discovery of 100 Polymarket markets (top N by volume: 2
 ``POST /books`` batches of 100), the BTC 15-minute pair and 8 Limitless markets (the default cap; the shared 'limitless' budget is
 100 requests / 10 s) = 210 books per tick.
 
-    .venv/bin/python bench/logger.py                # 5 minutes, writes bench/out/logger.json
-    .venv/bin/python bench/logger.py --duration 30  # quick look
+    .venv/bin/python -m bench.logger                # 5 minutes, writes bench/out/logger.json
+    .venv/bin/python -m bench.logger --duration 30  # quick look
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
+import psutil
 
-from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource  # noqa: E402
-from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, build_logger  # noqa: E402
+from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource
+from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, build_logger
 
 
 def cpu_seconds() -> float:

@@ -16,7 +16,7 @@ Prints:
 
 and a markdown table of the same figures (the README's rows).
 
-Run from the repo root: ``.venv/bin/python bench/rate_limit.py [--backend postgres] [--seconds 30 --rate 50
+Run from the repo root: ``.venv/bin/python -m bench.rate_limit [--backend postgres] [--seconds 30 --rate 50
 --latency-ms 20 --workers 2]``. Exit status 1 when the budget was exceeded or utilisation < 0.95.
 """
 
@@ -31,13 +31,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
-from polymarket_assets.clients.budgets import Budget  # noqa: E402
-from polymarket_assets.clients.ratelimit import SharedRateLimiter  # noqa: E402
-from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation  # noqa: E402
-from polymarket_assets_tests.support.load import run_processes  # noqa: E402
+from polymarket_assets.clients.budgets import Budget
+from polymarket_assets.clients.ratelimit import SharedRateLimiter
+from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation
+from polymarket_assets_tests.support.load import run_processes
 
 API = "bench"
 PATH = "/bench"

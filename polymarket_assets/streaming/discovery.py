@@ -129,7 +129,7 @@ class DiscoveryThread(threading.Thread):
         self.stats.incr("discovery_runs")
         try:
             result = disc.discover(now)
-        except Exception as exc:  # noqa: BLE001 - keep the previous set, report, retry next pass
+        except Exception as exc:
             self.stats.incr("discovery_errors")
             with self._lock:
                 status.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
@@ -197,7 +197,7 @@ class DiscoveryThread(threading.Thread):
                     try:
                         with self._lock:
                             self.publish()
-                    except Exception as exc:  # noqa: BLE001 - e.g. snapshot dir not writable; retry next pass
+                    except Exception as exc:
                         self.stats.incr("discovery_errors")
                         self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
                 finally:
@@ -217,7 +217,7 @@ class DiscoveryThread(threading.Thread):
             try:
                 with self._lock:
                     self.publish()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.stats.incr("discovery_errors")
                 self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
             self.clock.wait(self.stop_event, 1.0)

@@ -36,7 +36,7 @@ JOB_NAME = LOGGER.job_name
 DEFAULT_DURATION_MINUTES = LOGGER.default_duration_minutes
 
 #: Tests replace this to run the job on a fake clock (e.g. seconds before a 15-minute boundary).
-CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK  # noqa: E731
+CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK
 
 
 class OrderbookLoggerConfig(dg.Config):
@@ -163,7 +163,7 @@ def warn_if_over_budget(api: PolymarketApiResource, cfg: OrderbookLoggerConfig, 
     """One request per Limitless market per tick must fit the shared 'limitless' budget, or polls are lost."""
     try:
         budget = api.rate_limiter.get_limiter().budgets.get("limitless")
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:
         return
     n = sum(1 for i in logger.discovery.instruments() if i["venue"] == VENUE_LIMITLESS)
     if budget is not None and n and n / cfg.cadence_seconds > 0.9 * budget.per_second:

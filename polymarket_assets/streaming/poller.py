@@ -175,7 +175,7 @@ class Poller(threading.Thread):
             return False
         try:
             instruments = read_snapshot(self.snapshot_path)
-        except Exception as exc:  # noqa: BLE001 - a bad file never kills the poller
+        except Exception as exc:
             self.stats.incr("snapshot_reload_errors")
             self._snapshot_sig = sig  # do not re-read the same bad file every tick
             self.log.warning("snapshot reload failed: %s (keeping %d instruments)", exc, len(self.instruments))
@@ -242,7 +242,7 @@ class Poller(threading.Thread):
             try:
                 self.stats.incr("requests", 1, venue)
                 books = fetcher.fetch(batch)
-            except Exception as exc:  # noqa: BLE001 - any failure: back off these, count for the venue
+            except Exception as exc:
                 self.stats.incr("request_errors", 1, venue)
                 self.stats.set_gauge(f"{venue}_last_error", f"{type(exc).__name__}: {exc}"[:300])
                 self._request_failed(venue, batch, exc)
@@ -369,7 +369,7 @@ class Poller(threading.Thread):
                 self.maybe_reload()
                 try:
                     self.poll_cycle(self.cycle, self.clock.time())
-                except Exception as exc:  # noqa: BLE001 - a bug in one tick must not end the run
+                except Exception as exc:
                     self.log.exception("poll cycle %d failed: %s", self.cycle, exc)
         finally:
             self.shutdown()

@@ -200,7 +200,7 @@ def test_bench_smoke(tmp_path):
     repo = Path(__file__).resolve().parents[2]
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "bench/logger.py", "--duration", "8", "--general-markets", "100", "--limitless", "4", "--out", str(out)],
+        [sys.executable, "-m", "bench.logger", "--duration", "8", "--general-markets", "100", "--limitless", "4", "--out", str(out)],
         cwd=repo, capture_output=True, text=True, timeout=120,
     )
     result = json.loads(out.read_text())

@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from polymarket_assets.atomic_files import atomic_write_json
 from polymarket_assets.streaming.clock import Clock, FakeClock
 from polymarket_assets.streaming.discovery import DiscoveryThread, read_snapshot
@@ -339,9 +341,6 @@ def make_logger(tmp_path, discoverers, fetchers, **settings):
         LoggerSettings(stream_dir=tmp_path / "stream", state_dir=tmp_path / "state", poller=poller, **settings),
         discoverers=discoverers, fetchers={f.venue: f for f in fetchers}, clock=Clock(),
     )
-
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize("mode", ["fail", "hang"])

@@ -214,7 +214,7 @@ def _preview(path: LakePath, limit: int = 5) -> str:
         with path.open_input_file() as fh:
             parquet = pq.ParquetFile(fh)
             table = parquet.read_row_group(0, columns=cols).slice(0, limit) if parquet.num_row_groups else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         table = None
     if table is None:
         return "_no rows_"
