@@ -37,8 +37,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-
 import dagster as dg
 import psutil
 
@@ -48,6 +46,8 @@ from polymarket_assets.replay.fake_api import FakeApi
 from polymarket_assets.replay.trades_world import TradesWorld
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
 from polymarket_assets_tests.bronze.range_helpers import asset_config, range_tags
+
+REPO = Path(__file__).resolve().parents[1]
 
 GROUP = "data:/trades"
 FIRST = dt.date(2026, 11, 1)

@@ -32,12 +32,12 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 import psutil
 
 from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource
 from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, build_logger
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cpu_seconds() -> float:

@@ -30,12 +30,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
 from polymarket_assets.clients.budgets import Budget
 from polymarket_assets.clients.ratelimit import SharedRateLimiter
 from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation
 from polymarket_assets_tests.support.load import run_processes
+
+REPO = Path(__file__).resolve().parents[1]
 
 API = "bench"
 PATH = "/bench"
