@@ -9,7 +9,9 @@ own thread — its first pass too: polling starts at once and never waits for a 
 discovery. :func:`build_run_logger` wires those clients into :func:`build_logger` (the venue discoverers and
 book fetchers) for the op and ``bench/logger.py`` alike; :func:`run_logger` runs
 :class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes`` (counted from the start of
-the run; the logger's heartbeat file is written at once and every 10 s).
+the run; the logger's heartbeat file is written at once and every 10 s), on the clock the op is given (resource
+``clock``: the system clock in the code location; a test passes a fake one, e.g. seconds before a 15-minute
+boundary).
 
 Termination (the UI's *Terminate*, or SIGTERM to the run worker) arrives in the op as
 ``DagsterExecutionInterruptedError``; the op sets the stop event, joins the threads (the writer drains,
@@ -38,10 +40,6 @@ from polymarket_assets.streaming.venues.polymarket_general import PolymarketGene
 SOURCES = ("polymarket_btc15m", "polymarket_general", "limitless")
 JOB_NAME = LOGGER.job_name
 DEFAULT_DURATION_MINUTES = LOGGER.default_duration_minutes
-
-#: Tests replace this to run the job on a fake clock (e.g. seconds before a 15-minute boundary).
-CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK
-
 
 class OrderbookLoggerConfig(dg.Config):
     """Run config of ``orderbook_logger_job`` (op ``orderbook_logger``)."""

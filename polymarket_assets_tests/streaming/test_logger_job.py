@@ -20,8 +20,7 @@ from polymarket_assets.defs.bronze.orderbook_snapshots import orderbook_snapshot
 from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-from polymarket_assets.streaming import logger_run as job_module
-from polymarket_assets.streaming.clock import FakeClock
+from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock, FakeClock
 from polymarket_assets.streaming.discovery import read_snapshot
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
 from polymarket_assets_tests.streaming.fake_venues import btc_tokens
@@ -36,9 +35,10 @@ def mat_md(result, *path: str) -> dict:
     return mats[-1].metadata
 
 
-def resources(url: str, data_dir: Path) -> dict:
+def resources(url: str, data_dir: Path, clock: Clock = SYSTEM_CLOCK) -> dict:
     limiter = RateLimiterResource(db_path=str(data_dir / "ratelimit.sqlite"))
     return {
+        "clock": clock,
         "polymarket_api": PolymarketApiResource(rate_limiter=limiter, gamma_url=url, clob_url=url, limitless_url=url),
         "lake": LakeResource(data_dir=str(data_dir)),
         "duckdb": DuckDBResource(database=str(data_dir / "test.duckdb")),
@@ -46,14 +46,13 @@ def resources(url: str, data_dir: Path) -> dict:
 
 
 @pytest.fixture
-def logged(server, tmp_path_factory, monkeypatch):
+def logged(server, tmp_path_factory):
     """One 7-second run starting at BOUNDARY - 3 s (crosses 17:15:00Z); shared by the tests below."""
     data_dir = tmp_path_factory.mktemp("lake")
-    monkeypatch.setattr(job_module, "CLOCK_FACTORY", lambda: FakeClock(BOUNDARY - 3.0))
     config = {"duration_minutes": 7 / 60, "polymarket_top_n": 3, "progress_interval_seconds": 2, "btc15m_lead_seconds": 60}
     instance = dg.DagsterInstance.ephemeral()
     result = orderbook_logger_job.execute_in_process(
-        run_config={"ops": {"orderbook_logger": {"config": config}}}, resources=resources(server.url, data_dir), instance=instance
+        run_config={"ops": {"orderbook_logger": {"config": config}}}, resources=resources(server.url, data_dir, FakeClock(BOUNDARY - 3.0)), instance=instance
     )
     result.test_instance = instance
     return result, data_dir

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
-from polymarket_assets.streaming import logger_run
+from polymarket_assets.streaming.clock import Clock
 from polymarket_assets.streaming.logger_run import (
     DEFAULT_DURATION_MINUTES,
     JOB_NAME,
@@ -26,8 +26,9 @@ def orderbook_logger_op(
     config: OrderbookLoggerConfig,
     polymarket_api: PolymarketApiResource,
     lake: LakeResource,
+    clock: dg.ResourceParam[Clock],
 ):
-    yield dg.Output(None, metadata=run_logger(context, config, polymarket_api=polymarket_api, lake=lake, clock=logger_run.CLOCK_FACTORY()))
+    yield dg.Output(None, metadata=run_logger(context, config, polymarket_api=polymarket_api, lake=lake, clock=clock))
 
 
 @dg.job(
