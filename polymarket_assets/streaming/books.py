@@ -27,11 +27,7 @@ from typing import Any
 
 from polymarket_assets.clients.clob.parsing import parse_clob_book
 from polymarket_assets.clients.limitless.parsing import parse_limitless_book
-from polymarket_assets.clients.orderbook import normalize_book
-from polymarket_assets.clients.wire import ParseError
 from polymarket_assets.streaming.clock import iso_ms
-
-BookParseError = ParseError
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -49,11 +45,6 @@ def levels_record(book: Mapping[str, Any]) -> dict[str, Any]:
         "bids": [{"price": format(p, "f"), "size": format(s, "f")} for p, s in book["bids"]],
         "asks": [{"price": format(p, "f"), "size": format(s, "f")} for p, s in book["asks"]],
     }
-
-
-def normalize_levels(bids: Any, asks: Any, *, size_decimals: int | None = None) -> dict[str, Any]:
-    """Sort both sides best first and derive top of book (``clients.orderbook.normalize_book``), as strings."""
-    return levels_record(normalize_book(bids, asks, size_decimals=size_decimals))
 
 
 def _epoch(value: Any) -> float | None:

@@ -20,9 +20,10 @@ from polymarket_assets.defs.bronze.orderbook_snapshots import orderbook_snapshot
 from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock, FakeClock
+from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock
 from polymarket_assets.streaming.discovery import read_snapshot
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
+from polymarket_assets_tests.streaming.fake_clock import FakeClock
 from polymarket_assets_tests.streaming.fake_venues import btc_tokens
 
 DAY = "2025-12-31"

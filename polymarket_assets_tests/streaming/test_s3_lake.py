@@ -18,9 +18,9 @@ from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets.lake.shipping import StreamShipper
 from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource
-from polymarket_assets.streaming.clock import FakeClock
 from polymarket_assets.streaming.sensor import heartbeat_age
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
+from polymarket_assets_tests.streaming.fake_clock import FakeClock
 
 DAY = "2025-12-31"
 ORDERBOOK_TABLES = ("orderbook_snapshot_fact", "orderbook_top_of_book_1m")

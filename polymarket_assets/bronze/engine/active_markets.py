@@ -28,7 +28,7 @@ quarantine of one day (:class:`DiscoverySink`), and a page of the wrong shape fa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,16 +152,6 @@ def markets_active_in(
 def _ordered(markets: Iterable[ActiveMarket]) -> list[ActiveMarket]:
     far_past = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return sorted(markets, key=lambda m: (m.start or far_past, int(m.market_id) if m.market_id.isdigit() else 0, m.market_id))
-
-
-def tokens_by_day(markets: Sequence[ActiveMarket], days: Sequence[dt.date]) -> dict[dt.date, dict[str, str | None]]:
-    """``{day: {token_id: condition_id}}`` for the tokens of markets active each day."""
-    result: dict[dt.date, dict[str, str | None]] = {d: {} for d in days}
-    for market in markets:
-        for day in market.active_days(days):
-            for token in market.token_ids:
-                result[day][token] = market.condition_id
-    return result
 
 
 class DiscoverySink:
