@@ -22,10 +22,11 @@ from polymarket_assets.defs.bronze.market_tokens import market_tokens
 from polymarket_assets.defs.bronze.markets import markets
 from polymarket_assets.defs.bronze.prices import prices
 from polymarket_assets.defs.bronze.trades import trades
+from polymarket_assets.replay.fake_api import Fault
+from polymarket_assets.replay.trades_world import TradesWorld
 from polymarket_assets.resources import LakeResource
 from polymarket_assets_tests.bronze.conftest import make_resources
-from polymarket_assets_tests.bronze.world_trades import RANGE, TradesWorld, range_tags, table_content
-from polymarket_assets_tests.support.fake_api import Fault
+from polymarket_assets_tests.bronze.range_helpers import RANGE, range_tags, table_content
 
 GAMMA = [gamma_events, gamma_categories, markets, market_tokens]
 FIRST, LAST = "2026-11-01", "2026-11-03"

@@ -42,12 +42,13 @@ from polymarket_assets.defs.bronze.prices import prices
 from polymarket_assets.defs.bronze.trades import trades
 from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
 from polymarket_assets.lake import open_lake
+from polymarket_assets.replay.fake_api import FakeApi
+from polymarket_assets.replay.gamma_world import build_world, install
+from polymarket_assets.replay.trades_world import TradesWorld
 from polymarket_assets.silver.models import MODELS
 from polymarket_assets_tests.bronze.conftest import make_resources
-from polymarket_assets_tests.bronze.gamma_world import build_world, install
-from polymarket_assets_tests.bronze.world_trades import TradesWorld, range_tags, table_content
+from polymarket_assets_tests.bronze.range_helpers import range_tags, table_content
 from polymarket_assets_tests.infra.neighbour import USER_AGENT as NEIGHBOUR
-from polymarket_assets_tests.support.fake_api import FakeApi
 from polymarket_assets_tests.support.services import PostgresServer, S3Server, free_port
 
 REPO = Path(__file__).resolve().parents[2]
