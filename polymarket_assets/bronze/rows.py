@@ -152,7 +152,6 @@ def leaderboard_row(
     }
 
 
-
 def resolution_row(
     market: GammaMarket,
     records: list[ResolutionV2],

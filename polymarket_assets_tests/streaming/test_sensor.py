@@ -208,7 +208,6 @@ def test_job_itself_bounds_runs_launched_by_hand():
     assert first.run_requests[0].tags["dagster/max_runtime"] == expected
 
 
-
 # -- the same machinery keeps orderbook_stream_job alive ---------------------------------------------------
 
 def stream_tick(instance, cursor, lake):
