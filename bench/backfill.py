@@ -20,7 +20,7 @@ Memory mode (``--memory``). One day holding ``--rows`` trades (default 2,000,000
 ``page_size`` 1,000; the server runs in a child process so that the figure is the pipeline's own peak RSS
 (sampled every 20 ms with psutil, plus ``ru_maxrss``). The budget is the published one.
 
-Run from the repo root: ``.venv/bin/python bench/backfill.py`` / ``.venv/bin/python bench/backfill.py --memory``.
+Run from the repo root: ``.venv/bin/python -m bench.backfill`` / ``.venv/bin/python -m bench.backfill --memory``.
 """
 
 from __future__ import annotations
@@ -31,26 +31,23 @@ import logging
 import math
 import multiprocessing
 import resource
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+import psutil
+
+from polymarket_assets.bronze.parquet_io import read_partition
+from polymarket_assets.defs.bronze.trades import trades
+from polymarket_assets.replay.fake_api import FakeApi
+from polymarket_assets.replay.trades_world import TradesWorld
+from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
+from polymarket_assets_tests.bronze.range_helpers import asset_config, range_tags
+
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import dagster as dg  # noqa: E402
-import psutil  # noqa: E402
-
-from polymarket_assets.bronze.parquet_io import read_partition  # noqa: E402
-from polymarket_assets.defs.bronze.trades import trades  # noqa: E402
-from polymarket_assets.replay.fake_api import FakeApi  # noqa: E402
-from polymarket_assets.replay.trades_world import TradesWorld  # noqa: E402
-from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource  # noqa: E402
-from polymarket_assets_tests.bronze.range_helpers import asset_config, range_tags  # noqa: E402
 
 GROUP = "data:/trades"
 FIRST = dt.date(2026, 11, 1)

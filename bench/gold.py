@@ -14,7 +14,7 @@ Phases (each in its own process, so peak RSS is that phase's own: VmHWM):
 4. gold no-op re-run; 5. one-day update: one bronze day rewritten, silver re-materialized (not timed here),
    then gold (timed); 6. the same update over a third of the history (a lake of symlinks to the first days).
 
-Run from the repo root: ``.venv/bin/python bench/gold.py [--rows 10000000 --days 30] [--reuse] [--keep]``;
+Run from the repo root: ``.venv/bin/python -m bench.gold [--rows 10000000 --days 30] [--reuse] [--keep]``;
 ``--rows 200000`` runs in about a minute. Prints the README table and writes ``<out>/results.json``
 (``bench/out/gold``, git-ignored). Exit status 1 if the full build takes more than 1.5 × the baseline.
 """
@@ -32,9 +32,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-for p in (str(REPO), str(REPO / "bench")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
 TARGET = 1.5
 
@@ -119,7 +116,7 @@ def _vm_hwm_mib() -> float:
 
 def run_phase(*args: str) -> dict[str, Any]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, __file__, "--child", *args], cwd=REPO, capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-m", "bench.gold", "--child", *args], cwd=REPO, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"phase {args[0]} failed (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}")
     line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
@@ -157,14 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the data and DuckDB files afterwards")
     args = parser.parse_args(argv)
 
-    import silver_data
-    from silver import _symlink_lake
+    from bench import silver_data
+    from bench.silver import _symlink_lake
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     lake, marker = out / "lake", out / "lake" / "params.json"
     params = {"rows": args.rows, "days": args.days, "markets": args.markets, "wallets": args.wallets}
-    log = lambda msg: print(msg, flush=True)  # noqa: E731
+    log = lambda msg: print(msg, flush=True)
     if not (args.reuse and marker.exists() and json.loads(marker.read_text()) == params):
         shutil.rmtree(lake, ignore_errors=True)
         log(f"generating bronze: {args.rows:,} trades over {args.days} days ...")

@@ -17,7 +17,7 @@ Prints the figures and the README table (local seconds, S3 seconds, S3 ÷ local)
 machine, so the ratio measures the client-side cost of the object-storage path (HTTP, upload, fsspec reads),
 not a real network; a remote store adds its latency and bandwidth on top.
 
-Run from the repo root: ``.venv/bin/python bench/lake.py [--silver-rows 2000000 --silver-days 14]``.
+Run from the repo root: ``.venv/bin/python -m bench.lake [--silver-rows 2000000 --silver-days 14]``.
 """
 
 from __future__ import annotations
@@ -34,13 +34,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-for p in (str(REPO), str(REPO / "bench")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
 
 def bench_backfill(bucket: str, extra: list[str], tmp: Path) -> dict[str, Any]:
-    import backfill
+    from bench import backfill
 
     args = backfill.make_parser().parse_args(extra)  # e.g. --markets-per-day 10 for a small run
     out: dict[str, Any] = {}
@@ -73,8 +70,7 @@ def upload(local_lake: Path, uri: str, unchanged: dict[Path, int] | None = None)
 
 
 def bench_silver(bucket: str, rows: int, days: int, markets: int, wallets: int, tmp: Path) -> dict[str, Any]:
-    import silver
-    import silver_data
+    from bench import silver, silver_data
 
     local_lake = tmp / "silver-lake"
     print(f"\n== silver: generating {rows:,} trades over {days} days ...", flush=True)

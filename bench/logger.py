@@ -9,13 +9,13 @@
 * lost snapshots: polls due (active instruments x ticks) minus lines on disk, and a check that the
   per-run sequence numbers on disk are exactly 1..N (no gap, no duplicate).
 
-The logger runs exactly as in production (``build_logger`` of the job, shared rate limiter on, no
-transport retries), with discovery of 100 Polymarket markets (top N by volume: 200 books, via
+The logger runs exactly as in production (``build_run_logger`` of the job, its clients too: discovery with
+transport retries, books on the hot path without; shared rate limiter on), with discovery of 100 Polymarket markets (top N by volume: 200 books, via
 ``POST /books`` batches of 100), the BTC 15-minute pair and 8 Limitless markets (the default cap; the shared 'limitless' budget is
 100 requests / 10 s) = 210 books per tick.
 
-    .venv/bin/python bench/logger.py                # 5 minutes, writes bench/out/logger.json
-    .venv/bin/python bench/logger.py --duration 30  # quick look
+    .venv/bin/python -m bench.logger                # 5 minutes, writes bench/out/logger.json
+    .venv/bin/python -m bench.logger --duration 30  # quick look
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
+from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource
+from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, build_run_logger
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import psutil  # noqa: E402
-
-from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource  # noqa: E402
-from polymarket_assets.streaming.logger_run import OrderbookLoggerConfig, build_logger  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -69,15 +68,12 @@ def main() -> int:
             rate_limiter=RateLimiterResource(db_path=str(data_dir / "ratelimit.sqlite")),
             gamma_url=url, clob_url=url, limitless_url=url, user_agent="polymarket-assets-bench", connect_timeout=5,
         )
-        # every client on the logger's hot-path options (as before: 5 s timeout, no retries, 1 s limiter wait)
-        clients = api.clients(timeout=5, retries=0, limiter_timeout=1.0)
-        gamma, clob, limitless = clients.gamma, clients.clob, clients.limitless
         cfg = OrderbookLoggerConfig(
             duration_minutes=args.duration / 60, cadence_seconds=args.cadence, polymarket_top_n=args.general_markets,
             limitless_underlyings=[], progress_interval_seconds=30,
         )
-        logger = build_logger(cfg, gamma=gamma, clob=clob, limitless=limitless, stream_dir=data_dir / "stream",
-                              state_dir=data_dir / "state", run_tag="bench")
+        # the clients the op gets (logger_clients): discovery on the resource's options, books on the hot path
+        logger, _clients = build_run_logger(cfg, api, stream_dir=data_dir / "stream", state_dir=data_dir / "state", run_tag="bench")
 
         proc = psutil.Process()
         windows: list[dict[str, float]] = []

@@ -7,8 +7,8 @@ or measure why not). Two measurements, printed as JSON:
    ``sink_parquet`` (all threads, one thread) vs DuckDB ``COPY ... ORDER BY`` with ``memory_limit`` 400 MB and one
    thread (what the compaction uses). Each sort runs in its own child process; peak RSS = the child's ru_maxrss.
 
-    .venv/bin/python bench/polars_vs_duckdb.py            # 3,000,000 rows
-    .venv/bin/python bench/polars_vs_duckdb.py 300000     # quick
+    .venv/bin/python -m bench.polars_vs_duckdb            # 3,000,000 rows
+    .venv/bin/python -m bench.polars_vs_duckdb 300000     # quick
 """
 
 import json
@@ -45,12 +45,12 @@ def finding_1():
         try:
             df = pl.scan_ndjson(path).collect()
             out[name] = f"{df.height} rows, nulls in t: {df['t'].null_count()}"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out[name] = f"error {type(exc).__name__}: {str(exc)[:160]}"
         try:
             df = pl.scan_ndjson(path, ignore_errors=True).collect()
             out[name + " (ignore_errors=True)"] = f"{df.height} rows, nulls in t: {df['t'].null_count()}"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out[name + " (ignore_errors=True)"] = f"error {type(exc).__name__}: {str(exc)[:160]}"
     return out
 

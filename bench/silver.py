@@ -13,7 +13,7 @@ Phases (each in its own process, so peak RSS is that phase's own: VmHWM of the p
 6. the same one-day update over a history of a third of the days (a lake of symlinks to the first days):
    its cost must track the partition, not the history.
 
-Run from the repo root: ``.venv/bin/python bench/silver.py [--rows 10000000 --days 30] [--keep]``.
+Run from the repo root: ``.venv/bin/python -m bench.silver [--rows 10000000 --days 30] [--keep]``.
 Data goes to ``bench/out/silver`` (git-ignored) unless ``--out``; ``--reuse`` keeps generated bronze of the
 same size. Prints the figures and writes them to ``<out>/results.json``. Exit status 1 if the full build takes
 more than 2 × the baseline.
@@ -32,9 +32,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-for p in (str(REPO), str(REPO / "bench")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
 
 # -- child phases ----------------------------------------------------------------------------------
@@ -109,7 +106,7 @@ def _vm_hwm_mib() -> float:
 def run_phase(phase: str, lake: Path | str, db: Path) -> dict[str, Any]:
     """Run one phase in a fresh process; add its wall time (its peak RSS in MiB comes from the child)."""
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", phase, str(lake), str(db)], cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "bench.silver", "--child", phase, str(lake), str(db)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     out = proc.stdout.read()
@@ -165,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory_limit:
         os.environ["SILVER_BENCH_MEMORY_LIMIT"] = args.memory_limit
 
-    import silver_data
+    from bench import silver_data
 
     out: Path = args.out
     lake, marker = out / "lake", out / "lake" / "params.json"

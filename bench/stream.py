@@ -20,9 +20,9 @@ real-shaped batched ``price_change`` frames (both mirrored outcome tokens per fr
 Targets (issue 9): >= 20,000 changes/s on at most one core, p99 < 1 s, zero frames lost, identical books.
 The last lines printed are the README's table (``--markdown-out`` writes them to a file too).
 
-    .venv/bin/python bench/stream.py                          # full size: 5,000 assets, 25 connections, 20,000 changes/s, 60 s
-    .venv/bin/python bench/stream.py --seconds 5 --assets 200 # tiny run
-    .venv/bin/python bench/stream.py --json stdlib            # the same without orjson
+    .venv/bin/python -m bench.stream                          # full size: 5,000 assets, 25 connections, 20,000 changes/s, 60 s
+    .venv/bin/python -m bench.stream --seconds 5 --assets 200 # tiny run
+    .venv/bin/python -m bench.stream --json stdlib            # the same without orjson
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # the test server lives in polymarket_assets_tests/support (not installed)
 
 
 def cpu_seconds() -> float:

@@ -6,6 +6,8 @@ Resource keys used throughout the code location:
 * ``polymarket_api`` — :class:`PolymarketApiResource` (base URLs, timeouts, retries; ``.clients()`` builds them)
 * ``lake`` — :class:`LakeResource` (the lake, local or S3: bronze, stream, quarantine, checkpoints; local state)
 * ``duckdb`` — ``dagster_duckdb.DuckDBResource`` (silver; writes serialised by the ``duckdb`` pool)
+* ``clock`` — the :class:`~polymarket_assets.streaming.clock.Clock` the order-book logger polls by (the system
+  clock; tests pass a fake one)
 """
 
 from __future__ import annotations
@@ -261,10 +263,13 @@ def default_resources() -> dict[str, Any]:
     """The resources the code location binds. Tests build their own with tmp paths and local URLs."""
     from dagster_duckdb import DuckDBResource
 
+    from polymarket_assets.streaming.clock import SYSTEM_CLOCK
+
     limiter = RateLimiterResource()
     return {
         "rate_limiter": limiter,
         "polymarket_api": PolymarketApiResource(rate_limiter=limiter),
         "lake": LakeResource(),
         "duckdb": DuckDBResource(database=str(settings.duckdb_path(create=False))),
+        "clock": SYSTEM_CLOCK,
     }

@@ -1,7 +1,7 @@
 """Every setting the platform reads from the environment, with its default.
 
 Resolution order for each value: explicit resource/run config > environment variable > default.
-The README's settings table is generated from ``SETTINGS`` (see ``polymarket_assets_tests/test_settings.py``).
+The README's settings table is generated from ``SETTINGS`` (see ``polymarket_assets_tests/foundation/test_settings.py``).
 """
 
 from __future__ import annotations

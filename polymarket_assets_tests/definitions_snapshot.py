@@ -1,8 +1,10 @@
 """A JSON snapshot of the code location's definitions graph, for ``test_definitions_snapshot.py``.
 
 What it holds, per asset: key, group, kinds, owners, deps, partitions, backfill policy, pool(s), automation
-condition, and its checks (name, blocking, deps); per job, schedule and sensor: name, target and defaults;
-and the resource keys. Run ``python -m polymarket_assets_tests.definitions_snapshot --write`` after an
+condition, and its checks (name, blocking, deps); per job: tags, executor, the assets and checks it selects
+(or, for an op job, its ops); per schedule: cron, time zone, job and the assets that job selects; per
+sensor: type, default status, interval, the jobs it targets and the assets its selection resolves to; and
+the resource keys. Run ``python -m polymarket_assets_tests.definitions_snapshot --write`` after an
 intended change to the graph and commit the new snapshot with it.
 """
 
@@ -44,6 +46,23 @@ def _condition(cond: Any) -> Any:
     return f"{text}({children})" if children else text
 
 
+def _keys(keys: Any) -> list[str]:
+    return sorted(k.to_user_string() for k in keys)
+
+
+def _job(job: Any) -> dict[str, Any]:
+    """Tags, executor, and what the job runs: its assets and checks, or (an op job) its ops."""
+    layer = job.asset_layer
+    assets = _keys(layer.selected_asset_keys) if layer is not None else []
+    out: dict[str, Any] = {"tags": {k: v for k, v in sorted(job.tags.items())}, "executor": job.executor_def.name}
+    if assets:
+        out["assets"] = assets
+        out["checks"] = sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in layer.asset_graph.asset_check_keys)
+    else:
+        out["ops"] = sorted(node.name for node in job.graph.nodes)
+    return out
+
+
 def snapshot(defs: dg.Definitions) -> dict[str, Any]:
     graph = defs.resolve_asset_graph()
     assets: dict[str, Any] = {}
@@ -73,17 +92,25 @@ def snapshot(defs: dg.Definitions) -> dict[str, Any]:
             "automation_condition": _condition(getattr(node, "automation_condition", None)),
         }
     repo = defs.get_repository_def()
-    jobs = {}
-    for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
-        if job.name.startswith("__ASSET_JOB"):
-            continue
-        jobs[job.name] = {"tags": {k: v for k, v in sorted(job.tags.items())}}
+    jobs = {name: _job(job) for name, job in ((j.name, j) for j in repo.get_all_jobs()) if not name.startswith("__ASSET_JOB")}
     schedules = {
-        s.name: {"cron": s.cron_schedule, "timezone": s.execution_timezone, "job": s.job_name, "default_status": str(s.default_status)}
+        s.name: {
+            "cron": s.cron_schedule,
+            "timezone": s.execution_timezone,
+            "job": s.job_name,
+            "job_assets": jobs.get(s.job_name, {}).get("assets"),
+            "default_status": str(s.default_status),
+        }
         for s in sorted(repo.schedule_defs, key=lambda s: s.name)
     }
     sensors = {
-        s.name: {"type": type(s).__name__, "default_status": str(s.default_status), "interval": s.minimum_interval_seconds}
+        s.name: {
+            "type": type(s).__name__,
+            "default_status": str(s.default_status),
+            "interval": s.minimum_interval_seconds,
+            "jobs": sorted(t.job_name for t in s.targets),
+            "asset_selection": None if s.asset_selection is None else _keys(s.asset_selection.resolve(graph)),
+        }
         for s in sorted(repo.sensor_defs, key=lambda s: s.name)
     }
     return {

@@ -255,7 +255,7 @@ class PartitionWriter:
         if self._writer is not None:
             try:
                 self._writer.close()
-            except Exception:  # noqa: BLE001 - the file is discarded anyway
+            except Exception:
                 pass
             self._writer = None
         self._buffer = []

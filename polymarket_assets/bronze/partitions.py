@@ -27,10 +27,6 @@ def to_day(key: str | dt.date) -> dt.date:
     return key if isinstance(key, dt.date) else dt.date.fromisoformat(key)
 
 
-def day_key(day: dt.date) -> str:
-    return day.isoformat()
-
-
 def day_bounds(day: dt.date | str) -> tuple[dt.datetime, dt.datetime]:
     """``(start, end)`` of a UTC day, half-open: ``start <= t < end``."""
     d = to_day(day)

@@ -4,7 +4,10 @@ The row contract of every bronze dataset is parse (client) → map (here) → ty
 name the bronze schema's columns (``schemas.py``) and decide what no parser should: a feed's sentinels
 become NULL here and nowhere else (``/v2/trades`` ``outcome_index: 999`` and ``event_slug: ""``), and the
 derived columns are computed here (``trades.usdc_size``, ``trades.trade_key``). Types are fixed by
-``coerce_row``; silver reads the result as is.
+``coerce_row``; silver reads the result as is. Free text arrives cleaned by the parsers (``""`` is NULL:
+``wire.text_or_none``), and the leaderboard's ``time_period``/``sort_by`` are the dataset's own constants
+(lower-case / upper-case), so silver SQL does not clean them again. Wallets are kept as sent (they enter
+``trade_key``); silver lower-cases them as its join key.
 """
 
 from __future__ import annotations
@@ -147,7 +150,6 @@ def leaderboard_row(
         "raw_json": parsed["raw_json"],
         "fetched_at": fetched_at,
     }
-
 
 
 def resolution_row(

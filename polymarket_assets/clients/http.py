@@ -137,6 +137,11 @@ class HttpTransport:
             self._local.session = session
         return session
 
+    def last_limiter_waits(self) -> list[float]:
+        """The rate-limiter waits (seconds, one per attempt) of the last request this thread sent; the load
+        generator of the limiter tests and ``bench/rate_limit.py`` reads them after each request."""
+        return list(getattr(self._local, "limiter_waits", ()))
+
     def _retry_policy(self) -> Retry:
         return Retry(
             total=self.options.max_retries,
@@ -228,9 +233,11 @@ class HttpTransport:
         url = f"{base_url}{path}"
         retry = self._retry_policy()
         timeout = (self.options.connect_timeout, self.options.read_timeout)
+        self._local.limiter_waits = waits = []
         while True:
             waited = self.limiter.acquire(api, method, path, timeout=self.options.limiter_timeout)
             self.stats.add(limiter_wait_seconds=waited)
+            waits.append(waited)
             response: requests.Response | None = None
             try:
                 response = self._session().request(method, url, params=params, json=json_body, timeout=timeout)

@@ -47,6 +47,8 @@ __all__ = [
     "bool_field",
     "id_field",
     "required_id_field",
+    "CONDITION_ID_RE",
+    "is_condition_id",
 ]
 
 UTC = timezone.utc
@@ -168,6 +170,15 @@ def to_id_str(value: Any, *, field: str = "id") -> str | None:
     if isinstance(value, str):
         return value.strip()
     raise ParseError(f"{field}: expected an identifier string, got {type(value).__name__}: {value!r}", value)
+
+
+#: A CTF condition id: ``0x`` + 64 hex characters (Gamma ``conditionId``, Data API ``conditionId``/``market``).
+CONDITION_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def is_condition_id(value: str | None) -> bool:
+    """Whether ``value`` is a condition id (legacy AMM markets have none; Gamma ids and token ids are not)."""
+    return bool(value and CONDITION_ID_RE.match(value))
 
 
 def text_or_none(value: Any) -> str | None:

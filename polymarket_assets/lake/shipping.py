@@ -121,7 +121,7 @@ class StreamShipper(threading.Thread):
                 try:
                     for path in self.unshipped():
                         self._upload(path)
-                except Exception as exc:  # noqa: BLE001 - a failed catch-up is retried by the next run
+                except Exception as exc:
                     self.log.error(f"stream shipper: catching up with {self.local_root} failed: {exc}")
                 continue
             self._upload(item)

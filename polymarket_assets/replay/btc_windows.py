@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from polymarket_assets.replay.gamma_world import condition_id, iso, real, token_id
-from polymarket_assets.streaming.books import build_record, polymarket_book
+from polymarket_assets.streaming.books import SnapshotRecord, build_record, polymarket_book
 from polymarket_assets.streaming.venues import gamma_market_instruments
 from polymarket_assets.streaming.writer import hour_path
 
@@ -136,7 +136,7 @@ def _book_body(template: dict[str, Any], *, market: str, asset_id: str, fair: fl
     return body
 
 
-def logger_records(windows: Sequence[Window], *, cadence_seconds: int = 10) -> Iterator[tuple[float, dict[str, Any]]]:
+def logger_records(windows: Sequence[Window], *, cadence_seconds: int = 10) -> Iterator[tuple[float, SnapshotRecord]]:
     """(received_ts, record) for every book the REST logger would have written during ``windows``, in time order."""
     template = real("clob", BOOK)
     seq = 0

@@ -23,22 +23,55 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from polymarket_assets.clients.clob.parsing import parse_clob_book
 from polymarket_assets.clients.limitless.parsing import parse_limitless_book
-from polymarket_assets.clients.orderbook import normalize_book
-from polymarket_assets.clients.wire import ParseError
 from polymarket_assets.streaming.clock import iso_ms
+from polymarket_assets.streaming.instruments import Instrument
 
-BookParseError = ParseError
+
+class Level(TypedDict):
+    price: str
+    size: str
+
+
+class BookLevels(TypedDict):
+    """A book's levels and top of book as exact decimal strings (best level first)."""
+
+    best_bid: str | None
+    best_ask: str | None
+    mid: str | None
+    spread: str | None
+    bids: list[Level]
+    asks: list[Level]
+
+
+class SnapshotRecord(BookLevels):
+    """One JSONL line of the logger (the table of the module docstring)."""
+
+    snapshot_id: str
+    seq: int
+    poll_cycle: int
+    venue: str
+    source: str | None
+    instrument_key: str
+    market_id: str
+    instrument_id: str
+    token_id: str | None
+    slug: str | None
+    outcome: str | None
+    exchange_ts: str | None
+    received_ts: str | None
+    hash: str | None
+    fetch_ms: float
 
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def levels_record(book: Mapping[str, Any]) -> dict[str, Any]:
+def levels_record(book: Mapping[str, Any]) -> BookLevels:
     """A normalized book (``clients.orderbook.normalize_book`` shape: Decimals, best first) -> JSON-ready
     strings: ``best_bid/best_ask/mid/spread`` and ``bids/asks`` as ``[{"price", "size"}]``."""
     return {
@@ -51,18 +84,13 @@ def levels_record(book: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def normalize_levels(bids: Any, asks: Any, *, size_decimals: int | None = None) -> dict[str, Any]:
-    """Sort both sides best first and derive top of book (``clients.orderbook.normalize_book``), as strings."""
-    return levels_record(normalize_book(bids, asks, size_decimals=size_decimals))
-
-
 def _epoch(value: Any) -> float | None:
     return None if value is None else value.timestamp()
 
 
 def build_record(
-    inst: dict[str, Any],
-    book: dict[str, Any],
+    inst: Instrument,
+    book: BookLevels,
     *,
     exchange_ts: float | None,
     received_ts: float,
@@ -71,7 +99,7 @@ def build_record(
     poll_cycle: int,
     run_tag: str,
     book_hash: str | None = None,
-) -> dict[str, Any]:
+) -> SnapshotRecord:
     return {
         "snapshot_id": f"{run_tag}-{seq}",
         "seq": seq,
@@ -97,13 +125,13 @@ def build_record(
     }
 
 
-def polymarket_book(obj: Any) -> tuple[dict[str, Any], float | None, str | None, str | None]:
+def polymarket_book(obj: Any) -> tuple[BookLevels, float | None, str | None, str | None]:
     """A CLOB book object (``GET /book`` / ``POST /books`` element) -> (levels, exchange ts s, hash, asset id)."""
     book = parse_clob_book(obj)
     return levels_record(book), _epoch(book["exchange_ts"]), book["hash"], book["asset_id"]
 
 
-def limitless_book(obj: Any, slug: str = "") -> tuple[dict[str, Any], float | None]:
+def limitless_book(obj: Any, slug: str = "") -> tuple[BookLevels, float | None]:
     """A Limitless ``/markets/{slug}/orderbook`` body (or WS ``orderbookUpdate`` payload) -> (levels, exchange ts s).
 
     Sizes are rescaled from raw 6-decimal units to shares by ``clients.limitless.parse_limitless_book``."""

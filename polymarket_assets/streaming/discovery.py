@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable
 
 from polymarket_assets.atomic_files import atomic_write_json
 from polymarket_assets.streaming.clock import Clock, iso_ms
-from polymarket_assets.streaming.instruments import validate
+from polymarket_assets.streaming.instruments import Instrument, validate
 from polymarket_assets.streaming.stats import LoggerStats
 from polymarket_assets.streaming.venues import Discoverer
 
@@ -39,7 +39,7 @@ SNAPSHOT_NAME = "active_instruments.snapshot.json"
 SNAPSHOT_VERSION = 1
 
 
-def read_snapshot(path: Path) -> list[dict[str, Any]]:
+def read_snapshot(path: Path) -> list[Instrument]:
     """Load and validate a snapshot file; raises ``ValueError``/``OSError`` on a bad one."""
     with open(path, "rb") as fh:
         payload = json.loads(fh.read())
@@ -64,7 +64,7 @@ class DiscoveryThread(threading.Thread):
         stats: LoggerStats,
         log: logging.Logger | None = None,
         heartbeat_seconds: float = 60.0,
-        on_publish: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_publish: Callable[[list[Instrument]], None] | None = None,
     ):
         super().__init__(name="orderbook-discovery", daemon=True)
         self.discoverers = list(discoverers)
@@ -76,7 +76,7 @@ class DiscoveryThread(threading.Thread):
         self.log = log or logging.getLogger(__name__)
         self.heartbeat_seconds = heartbeat_seconds
         self.on_publish = on_publish
-        self._current: dict[str, list[dict[str, Any]]] = {d.source: [] for d in self.discoverers}
+        self._current: dict[str, list[Instrument]] = {d.source: [] for d in self.discoverers}
         self._status: dict[str, dict[str, Any]] = {
             d.source: {"venue": d.venue, "ok": None, "error": None, "refreshed_at": None, "count": 0, "warnings": []}
             for d in self.discoverers
@@ -129,7 +129,7 @@ class DiscoveryThread(threading.Thread):
         self.stats.incr("discovery_runs")
         try:
             result = disc.discover(now)
-        except Exception as exc:  # noqa: BLE001 - keep the previous set, report, retry next pass
+        except Exception as exc:
             self.stats.incr("discovery_errors")
             with self._lock:
                 status.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
@@ -151,9 +151,9 @@ class DiscoveryThread(threading.Thread):
         except OSError as exc:
             self.log.warning("could not append market metadata to %s: %s", path, exc)
 
-    def instruments(self) -> list[dict[str, Any]]:
+    def instruments(self) -> list[Instrument]:
         seen: set[str] = set()
-        out: list[dict[str, Any]] = []
+        out: list[Instrument] = []
         with self._lock:
             groups = list(self._current.values())
         for insts in groups:
@@ -197,7 +197,7 @@ class DiscoveryThread(threading.Thread):
                     try:
                         with self._lock:
                             self.publish()
-                    except Exception as exc:  # noqa: BLE001 - e.g. snapshot dir not writable; retry next pass
+                    except Exception as exc:
                         self.stats.incr("discovery_errors")
                         self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
                 finally:
@@ -217,7 +217,7 @@ class DiscoveryThread(threading.Thread):
             try:
                 with self._lock:
                     self.publish()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.stats.incr("discovery_errors")
                 self.log.error("publishing %s failed: %s", self.snapshot_path, exc)
             self.clock.wait(self.stop_event, 1.0)

@@ -20,18 +20,42 @@ An instrument is one order book to poll. It is a plain JSON-serialisable dict (i
 ``active_until``   epoch seconds from which the poller stops polling it (None = never)
 =================  ===========================================================================
 
-plus venue-specific extras (``window_start`` for BTC 15-minute markets, ``gamma_market_id``…).
+and the venue-specific fields (``None`` where they do not apply): ``gamma_market_id`` (Polymarket),
+``limitless_market_id`` and ``condition_id`` (Limitless), ``window_start`` (BTC 15-minute markets). Its type
+across modules is :class:`Instrument`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 VENUE_POLYMARKET = "polymarket"
 VENUE_LIMITLESS = "limitless"
 VENUES = (VENUE_POLYMARKET, VENUE_LIMITLESS)
 
 REQUIRED_FIELDS = ("venue", "source", "market_id", "instrument_id", "instrument_key", "poll_key")
+
+
+class Instrument(TypedDict):
+    """One order book to poll (the table of the module docstring)."""
+
+    venue: str
+    source: str
+    market_id: str
+    instrument_id: str
+    instrument_key: str
+    poll_key: str
+    token_id: str | None
+    slug: str | None
+    outcome: str | None
+    question: str | None
+    expiration: str | None
+    active_from: float | None
+    active_until: float | None
+    gamma_market_id: str | None
+    limitless_market_id: str | None
+    condition_id: str | None
+    window_start: int | None
 
 
 def instrument_key(venue: str, market_id: str, instrument_id: str) -> str:
@@ -52,14 +76,17 @@ def make_instrument(
     token_id: str | None = None,
     active_from: float | None = None,
     active_until: float | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
+    gamma_market_id: str | None = None,
+    limitless_market_id: str | None = None,
+    condition_id: str | None = None,
+    window_start: int | None = None,
+) -> Instrument:
     if venue not in VENUES:
         raise ValueError(f"unknown venue {venue!r}; expected one of {VENUES}")
     for name, value in (("market_id", market_id), ("instrument_id", instrument_id), ("poll_key", poll_key)):
         if not value or not isinstance(value, str):
             raise ValueError(f"instrument {name} must be a non-empty string, got {value!r}")
-    inst: dict[str, Any] = {
+    return {
         "venue": venue,
         "source": source,
         "market_id": market_id,
@@ -73,12 +100,14 @@ def make_instrument(
         "expiration": expiration,
         "active_from": active_from,
         "active_until": active_until,
+        "gamma_market_id": gamma_market_id,
+        "limitless_market_id": limitless_market_id,
+        "condition_id": condition_id,
+        "window_start": window_start,
     }
-    inst.update(extra)
-    return inst
 
 
-def is_active(inst: dict[str, Any], now: float) -> bool:
+def is_active(inst: Instrument, now: float) -> bool:
     """Whether the poller should poll ``inst`` at wall time ``now`` (half-open window)."""
     start = inst.get("active_from")
     end = inst.get("active_until")

@@ -198,7 +198,7 @@ class OrderbookLogger:
         if self.on_first_discovery is not None:
             try:
                 self.on_first_discovery(self)
-            except Exception as exc:  # noqa: BLE001 - informational only
+            except Exception as exc:
                 self.log.warning("on_first_discovery failed: %s", exc)
 
     def check_threads(self) -> None:
@@ -309,7 +309,7 @@ class OrderbookLogger:
         if self.on_progress is not None:
             try:
                 self.on_progress(report)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         return report
 

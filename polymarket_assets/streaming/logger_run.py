@@ -1,13 +1,17 @@
-"""What one run of ``orderbook_logger_job`` needs: its run config, the logger built from it, its metadata.
+"""One run of ``orderbook_logger_job``: its run config, the logger built from it, the run itself, its metadata.
 
-The op (``polymarket_assets/defs/streaming/orderbook_logger.py``) asks ``polymarket_api.clients(...)`` for
-hot-path clients for the book requests (short timeouts, **no transport retries** — the poller's per-instrument
-backoff and per-venue cooldown replace them — but the same shared rate limiter, counters and User-Agent as
-every other API call); discovery (the slow path) uses the resource's regular clients, with transport retries,
-each source in its own thread — its first pass too: polling starts at once and never waits for a slow or
-failing venue's discovery. :func:`build_logger` builds the venue discoverers and book fetchers; the op runs
+The op (``polymarket_assets/defs/streaming/orderbook_logger.py``) only declares; :func:`run_logger` is its body.
+:func:`logger_clients` asks ``polymarket_api.clients(...)`` (the one factory) for hot-path clients for the
+book requests (short timeouts, **no transport retries** — the poller's per-instrument backoff and per-venue
+cooldown replace them — but the same shared rate limiter, counters and User-Agent as every other API call);
+discovery (the slow path) uses the resource's regular clients, with transport retries, each source in its
+own thread — its first pass too: polling starts at once and never waits for a slow or failing venue's
+discovery. :func:`build_run_logger` wires those clients into :func:`build_logger` (the venue discoverers and
+book fetchers) for the op and ``bench/logger.py`` alike; :func:`run_logger` runs
 :class:`~polymarket_assets.streaming.logger.OrderbookLogger` for ``duration_minutes`` (counted from the start of
-the run; the logger's heartbeat file is written at once and every 10 s).
+the run; the logger's heartbeat file is written at once and every 10 s), on the clock the op is given (resource
+``clock``: the system clock in the code location; a test passes a fake one, e.g. seconds before a 15-minute
+boundary).
 
 Termination (the UI's *Terminate*, or SIGTERM to the run worker) arrives in the op as
 ``DagsterExecutionInterruptedError``; the op sets the stop event, joins the threads (the writer drains,
@@ -16,12 +20,14 @@ flushes, fsyncs and closes every file), logs the final figures and re-raises, al
 
 
 import logging
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import dagster as dg
 from pydantic import Field
 
-from polymarket_assets.resources import PolymarketApiResource
+from polymarket_assets.clients.api_clients import ApiClients
+from polymarket_assets.resources import LakeResource, PolymarketApiResource
 from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock
 from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, VENUE_POLYMARKET
 from polymarket_assets.streaming.logger import LoggerSettings, OrderbookLogger
@@ -34,10 +40,6 @@ from polymarket_assets.streaming.venues.polymarket_general import PolymarketGene
 SOURCES = ("polymarket_btc15m", "polymarket_general", "limitless")
 JOB_NAME = LOGGER.job_name
 DEFAULT_DURATION_MINUTES = LOGGER.default_duration_minutes
-
-#: Tests replace this to run the job on a fake clock (e.g. seconds before a 15-minute boundary).
-CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK  # noqa: E731
-
 
 class OrderbookLoggerConfig(dg.Config):
     """Run config of ``orderbook_logger_job`` (op ``orderbook_logger``)."""
@@ -159,11 +161,100 @@ def build_logger(
     )
 
 
+@dataclass(frozen=True)
+class LoggerClients:
+    """The two sets of clients of one logger run, both from ``PolymarketApiResource.clients(...)``."""
+
+    discovery: ApiClients  # slow path: the resource's own options (transport retries)
+    hot: ApiClients  # book requests: short timeout, no transport retries, limiter wait <= one cadence
+
+
+def logger_clients(polymarket_api: PolymarketApiResource, cfg: OrderbookLoggerConfig) -> LoggerClients:
+    return LoggerClients(
+        discovery=polymarket_api.clients(),
+        hot=polymarket_api.clients(
+            timeout=cfg.request_timeout_seconds,
+            retries=0,
+            limiter_timeout=max(cfg.cadence_seconds, 1.0),
+            rate_limited=cfg.use_rate_limiter,
+        ),
+    )
+
+
+def build_run_logger(
+    cfg: OrderbookLoggerConfig, polymarket_api: PolymarketApiResource, **settings: Any
+) -> tuple[OrderbookLogger, LoggerClients]:
+    """The logger of one run over :func:`logger_clients` (discovery on the slow-path clients, books on the hot
+    path); ``settings`` are :func:`build_logger`'s keyword arguments (directories, clock, hooks)."""
+    clients = logger_clients(polymarket_api, cfg)
+    logger = build_logger(
+        cfg,
+        gamma=clients.discovery.gamma,
+        clob=clients.hot.clob,
+        limitless=clients.discovery.limitless,
+        limitless_books=clients.hot.limitless,
+        **settings,
+    )
+    return logger, clients
+
+
+def run_logger(
+    context: dg.OpExecutionContext,
+    cfg: OrderbookLoggerConfig,
+    *,
+    polymarket_api: PolymarketApiResource,
+    lake: LakeResource,
+    clock: Clock = SYSTEM_CLOCK,
+) -> dict[str, Any]:
+    """The op's body: build the logger, run it for ``duration_minutes``, return the run's metadata. On an
+    interrupt (terminate, SIGTERM) or an error it stops the threads (files flushed and closed) and re-raises."""
+    log = context.log
+
+    def publish_progress(report: dict[str, Any]) -> None:
+        """Live progress on the run itself (run tags show in the UI's run list and run page while it runs)."""
+        tags = {
+            "orderbook_logger/progress": progress_text(report),
+            "orderbook_logger/heartbeat": str(report.get("at")),
+        }
+        context.instance.add_run_tags(context.run_id, tags)
+
+    logger, clients = build_run_logger(
+        cfg,
+        polymarket_api,
+        stream_dir=lake.stream,  # live files: this machine's disk (for a local lake, the lake's stream/ itself)
+        state_dir=lake.local_state,
+        heartbeat_dir=lake.state,  # in the lake, where the sensor reads it from any machine
+        shipper=lake.shipper(log),  # S3 lake: each file goes up when it is closed; None for a local lake
+        clock=clock,
+        log=log,
+        run_tag=context.run_id.split("-")[0],
+        on_progress=publish_progress,
+        # called in the op thread once every source finished its first discovery pass
+        on_first_discovery=lambda lg: warn_if_over_budget(polymarket_api, cfg, lg, log),
+    )
+    before = clients.hot.stats.snapshot()
+    try:
+        # returns at once: discovery (each source's first pass too) runs in its own threads beside the poller
+        summary = logger.run(cfg.duration_minutes * 60.0)
+    except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt, SystemExit):
+        summary = logger.stop(reason="interrupted")
+        log.warning(
+            f"orderbook_logger interrupted: stopped and flushed in {summary.get('shutdown_seconds')}s "
+            f"(clean={summary.get('clean_shutdown')})"
+        )
+        raise
+    except BaseException:
+        logger.stop(reason="failed")
+        raise
+    summary["transport"] = clients.hot.stats.since(before)  # every request of the run (shared counters: discovery too)
+    return run_metadata(summary)
+
+
 def warn_if_over_budget(api: PolymarketApiResource, cfg: OrderbookLoggerConfig, logger: OrderbookLogger, log: Any) -> None:
     """One request per Limitless market per tick must fit the shared 'limitless' budget, or polls are lost."""
     try:
         budget = api.rate_limiter.get_limiter().budgets.get("limitless")
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:
         return
     n = sum(1 for i in logger.discovery.instruments() if i["venue"] == VENUE_LIMITLESS)
     if budget is not None and n and n / cfg.cadence_seconds > 0.9 * budget.per_second:

@@ -34,20 +34,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from polymarket_assets.streaming.books import build_record, limitless_book, polymarket_book
+from polymarket_assets.streaming.books import BookLevels, build_record, limitless_book, polymarket_book
 from polymarket_assets.streaming.clock import Clock
 from polymarket_assets.streaming.discovery import read_snapshot
-from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, VENUE_POLYMARKET, is_active
+from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, VENUE_POLYMARKET, Instrument, is_active
 from polymarket_assets.streaming.stats import LoggerStats
 
-Parsed = tuple[dict[str, Any], "float | None", "str | None"]  # (levels, exchange ts s, hash)
+Parsed = tuple[BookLevels, "float | None", "str | None"]  # (levels, exchange ts s, hash)
 
 
 class BookFetcher(Protocol):
     venue: str
     batch_size: int
 
-    def fetch(self, instruments: list[dict[str, Any]]) -> dict[str, Parsed]:
+    def fetch(self, instruments: list[Instrument]) -> dict[str, Parsed]:
         """One request for ``instruments``; returns parsed books by poll_key (missing = no book).
         Raises on a failed request."""
 
@@ -59,7 +59,7 @@ class PolymarketBookFetcher:
         self.clob = clob
         self.batch_size = max(1, min(int(batch_size), 500))
 
-    def fetch(self, instruments: list[dict[str, Any]]) -> dict[str, Parsed]:
+    def fetch(self, instruments: list[Instrument]) -> dict[str, Parsed]:
         tokens = [i["poll_key"] for i in instruments]
         books = self.clob.books(tokens, chunk_size=len(tokens))
         out: dict[str, Parsed] = {}
@@ -77,7 +77,7 @@ class LimitlessBookFetcher:
     def __init__(self, client: Any):
         self.client = client
 
-    def fetch(self, instruments: list[dict[str, Any]]) -> dict[str, Parsed]:
+    def fetch(self, instruments: list[Instrument]) -> dict[str, Parsed]:
         out: dict[str, Parsed] = {}
         for inst in instruments:
             obj = self.client.orderbook(inst["poll_key"])
@@ -143,7 +143,7 @@ class Poller(threading.Thread):
         self.config = config or PollerConfig()
         self.run_tag = run_tag
         self.log = log or logging.getLogger(__name__)
-        self.instruments: list[dict[str, Any]] = []
+        self.instruments: list[Instrument] = []
         self._snapshot_sig: tuple[int, int, int] | None = None
         self._backoff: dict[str, _Backoff] = {}
         self._venues: dict[str, _VenueState] = {v: _VenueState() for v in fetchers}
@@ -175,7 +175,7 @@ class Poller(threading.Thread):
             return False
         try:
             instruments = read_snapshot(self.snapshot_path)
-        except Exception as exc:  # noqa: BLE001 - a bad file never kills the poller
+        except Exception as exc:
             self.stats.incr("snapshot_reload_errors")
             self._snapshot_sig = sig  # do not re-read the same bad file every tick
             self.log.warning("snapshot reload failed: %s (keeping %d instruments)", exc, len(self.instruments))
@@ -186,13 +186,13 @@ class Poller(threading.Thread):
         return True
 
     # -- one tick -------------------------------------------------------------------------------
-    def active_now(self, wall: float) -> list[dict[str, Any]]:
+    def active_now(self, wall: float) -> list[Instrument]:
         return [i for i in self.instruments if is_active(i, wall)]
 
     def poll_cycle(self, cycle: int, wall: float) -> int:
         """Submit this tick's requests; returns how many instruments were submitted."""
         now = self.clock.monotonic()
-        by_venue: dict[str, list[dict[str, Any]]] = {}
+        by_venue: dict[str, list[Instrument]] = {}
         for inst in self.active_now(wall):
             by_venue.setdefault(inst["venue"], []).append(inst)
         submitted = 0
@@ -202,7 +202,7 @@ class Poller(threading.Thread):
             if now < state.cooldown_until:
                 self.stats.incr("cooldown_skips", len(insts), venue)
                 continue
-            due: list[dict[str, Any]] = []
+            due: list[Instrument] = []
             with self._lock:
                 for inst in insts:
                     key = inst["instrument_key"]
@@ -235,14 +235,14 @@ class Poller(threading.Thread):
         with self._lock:
             self._futures.discard(future)
 
-    def _run_batch(self, fetcher: BookFetcher, batch: list[dict[str, Any]], cycle: int) -> None:
+    def _run_batch(self, fetcher: BookFetcher, batch: list[Instrument], cycle: int) -> None:
         venue = fetcher.venue
         t0 = self.clock.monotonic()
         try:
             try:
                 self.stats.incr("requests", 1, venue)
                 books = fetcher.fetch(batch)
-            except Exception as exc:  # noqa: BLE001 - any failure: back off these, count for the venue
+            except Exception as exc:
                 self.stats.incr("request_errors", 1, venue)
                 self.stats.set_gauge(f"{venue}_last_error", f"{type(exc).__name__}: {exc}"[:300])
                 self._request_failed(venue, batch, exc)
@@ -251,7 +251,7 @@ class Poller(threading.Thread):
             t1 = self.clock.monotonic()
             self._request_ok(venue)
             fetch_ms = (t1 - t0) * 1000.0
-            failed: list[dict[str, Any]] = []
+            failed: list[Instrument] = []
             for inst in batch:
                 parsed = books.get(inst["poll_key"])
                 if parsed is None:
@@ -289,7 +289,7 @@ class Poller(threading.Thread):
             with self._lock:
                 self._backoff.pop(key, None)
 
-    def _instruments_failed(self, venue: str, insts: list[dict[str, Any]]) -> None:
+    def _instruments_failed(self, venue: str, insts: list[Instrument]) -> None:
         now = self.clock.monotonic()
         cfg = self.config
         with self._lock:
@@ -307,7 +307,7 @@ class Poller(threading.Thread):
         state.consecutive_failures = 0
         state.cooldowns_in_a_row = 0
 
-    def _request_failed(self, venue: str, batch: list[dict[str, Any]], exc: Exception) -> None:
+    def _request_failed(self, venue: str, batch: list[Instrument], exc: Exception) -> None:
         self._instruments_failed(venue, batch)
         cfg = self.config
         with self._lock:
@@ -369,7 +369,7 @@ class Poller(threading.Thread):
                 self.maybe_reload()
                 try:
                     self.poll_cycle(self.cycle, self.clock.time())
-                except Exception as exc:  # noqa: BLE001 - a bug in one tick must not end the run
+                except Exception as exc:
                     self.log.exception("poll cycle %d failed: %s", self.cycle, exc)
         finally:
             self.shutdown()

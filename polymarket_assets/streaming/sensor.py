@@ -1,6 +1,7 @@
 """How the keep-alive sensors keep exactly one run of a long-running, bounded job alive: ``orderbook_logger_sensor``
 (the REST logger, ``orderbook_logger_job``) and ``orderbook_stream_sensor`` (the WebSocket stream,
-``orderbook_stream_job``), both made by :func:`make_keep_alive_sensor` from a :class:`KeepAlive` spec.
+``orderbook_stream_job``), declared in ``polymarket_assets/defs/streaming/*_sensor.py``; each tick is
+:func:`keep_alive_tick` with the job's :class:`KeepAlive` spec (:data:`LOGGER`, :data:`STREAM`).
 
 Every tick (``minimum_interval_seconds=30``):
 
@@ -115,7 +116,7 @@ def next_launch(
             if age is not None and age > stale_after_seconds:
                 try:
                     instance.run_launcher.terminate(run.run_id)
-                except Exception:  # noqa: BLE001 - no worker to reach: mark it canceling ourselves
+                except Exception:
                     pass
                 current = instance.get_run_by_id(run.run_id)
                 if current is not None and current.status == dg.DagsterRunStatus.STARTED:
@@ -142,38 +143,32 @@ def next_launch(
     return dg.SensorResult(run_requests=[request], cursor=str(counter))
 
 
-def make_keep_alive_sensor(
+def describe(spec: KeepAlive) -> str:
+    """The keep-alive sensor's description (the UI shows it)."""
+    return (
+        f"Keeps exactly one {spec.job_name} run alive: launches one when none is queued or running, "
+        "and a fresh one (new run_key) after the last one finished, failed or was canceled."
+    )
+
+
+def keep_alive_tick(
+    context: dg.SensorEvaluationContext,
     spec: KeepAlive,
-    name: str,
+    lake: LakeResource,
     *,
     run_config: Mapping[str, Any] | None = None,
-    minimum_interval_seconds: int = 30,
-    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
     stale_after_seconds: float = STALE_AFTER_SECONDS,
-) -> dg.SensorDefinition:
-    @dg.sensor(
-        name=name,
-        job_name=spec.job_name,
-        minimum_interval_seconds=minimum_interval_seconds,
-        default_status=default_status,
-        description=f"Keeps exactly one {spec.job_name} run alive: launches one when none is queued or running, "
-        "and a fresh one (new run_key) after the last one finished, failed or was canceled.",
-    )
-    def _sensor(context: dg.SensorEvaluationContext, lake: LakeResource):
-        try:
-            state_dir: Any = lake.state
-        except Exception as exc:  # noqa: BLE001 - an unusable data dir must not stop the sensor
-            context.log.warning(f"heartbeat check disabled: {exc}")
-            state_dir = None
-        result = next_launch(context.instance, context.cursor, run_config, spec=spec, state_dir=state_dir,
-                             stale_after_seconds=stale_after_seconds)
-        if isinstance(result, dg.SensorResult):
-            request = result.run_requests[0]  # type: ignore[index]
-            context.log.info(f"launching {spec.job_name} with run_key {request.run_key}")
-        return result
-
-    return _sensor
-
-
-def make_orderbook_logger_sensor(name: str = "orderbook_logger_sensor", **kwargs: Any) -> dg.SensorDefinition:
-    return make_keep_alive_sensor(LOGGER, name, **kwargs)
+) -> dg.SensorResult | dg.SkipReason:
+    """One tick of a keep-alive sensor: :func:`next_launch` with the heartbeat read from the lake's state dir
+    (when the lake cannot be reached, the heartbeat check is off for this tick and says so in the log)."""
+    try:
+        state_dir: Any = lake.state
+    except Exception as exc:
+        context.log.warning(f"heartbeat check disabled: {exc}")
+        state_dir = None
+    result = next_launch(context.instance, context.cursor, run_config, spec=spec, state_dir=state_dir,
+                         stale_after_seconds=stale_after_seconds)
+    if isinstance(result, dg.SensorResult):
+        request = result.run_requests[0]  # type: ignore[index]
+        context.log.info(f"launching {spec.job_name} with run_key {request.run_key}")
+    return result

@@ -104,7 +104,7 @@ class SnapshotWriter(threading.Thread):
         if self.on_closed is not None and path is not None:
             try:
                 self.on_closed(path)
-            except Exception as exc:  # noqa: BLE001 - shipping is retried by the next run's catch-up
+            except Exception as exc:
                 self.log.error("handing %s to the shipper failed: %s", path, exc)
 
     def _flush(self) -> None:
@@ -133,7 +133,7 @@ class SnapshotWriter(threading.Thread):
     def run(self) -> None:
         try:
             self._loop()
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the logger, which fails the run
+        except BaseException as exc:
             self.error = exc
             self.log.exception("order-book writer failed: %s", exc)
         finally:
@@ -168,10 +168,10 @@ class SnapshotWriter(threading.Thread):
     def _shutdown_files(self) -> None:
         try:
             self._flush()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.log.error("final flush failed: %s", exc)
         for key in list(self._files):
             try:
                 self._close_file(key)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.log.error("closing %s failed: %s", key, exc)

@@ -202,3 +202,27 @@ def test_a_failed_range_resumes_from_the_windows_not_written(tmp_path: Path, api
     events = materialization_by_partition(resumed)
     assert events[RANGE[0].isoformat()].metadata["partition_status"].value.startswith("kept")
     assert not checkpoint_path(tmp_path / "_state", "prices", RANGE[0], RANGE[-1]).exists()
+
+
+def test_points_are_read_by_the_clob_parser_and_rounded_like_every_bronze_decimal() -> None:
+    """Synthetic points of the real CLOB shape: a price with more decimals than the column keeps is rounded
+    half-even from its JSON text (bronze coerce), never through a binary float cast."""
+    from polymarket_assets.bronze.coerce import coerce_value
+
+    day = RANGE[0]
+    t0 = int(midnight(day).timestamp())
+    span = prices_dataset.TokenSpan("tok", None, (day,))
+
+    class Book:
+        rejected: list[str] = []
+
+        def reject(self, day: dt.date, obj: Any, reason: str, url: Any, context: Any = None) -> None:
+            self.rejected.append(reason)
+
+    book = Book()
+    points = [{"t": t0 + 60, "p": 0.0000005}, {"t": t0, "p": 0.1234565}, {"t": t0 + 120, "p": 1.5}]
+    ts, ps = prices_dataset.PricesDataset()._valid_points(span, points, {day}, book)  # type: ignore[arg-type]
+    assert ts == [t0 * 1_000_000, (t0 + 60) * 1_000_000]
+    assert ps == [Decimal("0.123456"), Decimal("0.000000")]  # half-even, as coerce_value rounds every decimal
+    assert ps == [coerce_value(Decimal("0.1234565"), PRICES.field("price").type), coerce_value("5E-7", PRICES.field("price").type)]
+    assert book.rejected == ["malformed price point: p is not a probability: 1.5"]

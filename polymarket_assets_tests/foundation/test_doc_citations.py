@@ -1,4 +1,5 @@
-"""Every citation of ``docs/api_reference.md`` resolves, and ``docs/`` cites only files that exist.
+"""Every citation of ``docs/api_reference.md`` resolves, and code, README, tests and ``docs/`` cite only files
+that exist.
 
 Scanned: ``polymarket_assets/``, ``bench/``, ``polymarket_assets_tests/``, ``docs/`` and ``README.md`` (text files;
 not the cassettes or the JSON bodies, which are recorded API data, and not this file, whose docstrings show the
@@ -10,6 +11,9 @@ forms). Recognised:
 * ``quirk N`` / ``quirks N, M and K``: item N of the numbered list of §6;
 * ``docs/<file>.md`` outside ``docs/``: the file exists (a path right after an ``owner/repo`` name is another
   repository's and is skipped);
+* outside ``docs/`` (code, README, tests, benchmarks): every path into this repository
+  (``polymarket_assets/…``, ``polymarket_assets_tests/…``, ``bench/…``, ``deploy/…``, ``docs/…``, ``.ci/…``;
+  globs allowed) exists, except the benchmarks' git-ignored output under ``bench/out/``;
 * inside ``docs/``: relative Markdown links, and every path into this repository
   (``polymarket_assets_tests/fixtures/real/…`` and the like) exist; no path into the team's shared catalogue
   (which users do not have) and no bare ``fixtures/real/…`` path.
@@ -42,6 +46,8 @@ DOCS_FILE_RE = re.compile(r"(?<![\w/.-])docs/([\w.-]+\.md)\b")
 OTHER_REPO_BEFORE_RE = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+[\s`'\":]*$")
 LINK_RE = re.compile(r"\]\(([^)\s]+)\)")
 REPO_PATH_RE = re.compile(r"(?<![\w/.-])((?:polymarket_assets_tests|polymarket_assets|bench)/[\w./*-]*[\w*])")
+CITED_PATH_RE = re.compile(r"(?<![\w/.-])((?:polymarket_assets_tests|polymarket_assets|bench|deploy|docs|\.ci)/[\w./*-]*[\w*])")
+GENERATED_PREFIXES = ("bench/out/",)  # written by the benchmarks, git-ignored
 SHARED_RE = re.compile(r"(?:\.\./)?\bshared/(?:fixtures|docs)\b")
 BARE_FIXTURE_RE = re.compile(r"(?<![\w/.-])fixtures/real/")
 
@@ -100,6 +106,23 @@ def docs_file_problems(text: str, where: str) -> list[Problem]:
     return problems
 
 
+def _exists(path: str) -> bool:
+    return any(ROOT.glob(path)) if "*" in path else (ROOT / path).exists()
+
+
+def cited_path_problems(text: str, where: str) -> list[Problem]:
+    """Outside docs/: paths into this repository (``CITED_PATH_RE``) that do not exist."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in CITED_PATH_RE.finditer(line):
+            path = match.group(1)
+            if OTHER_REPO_BEFORE_RE.search(line[: match.start()]) or path.startswith(GENERATED_PREFIXES):
+                continue
+            if not _exists(path):
+                problems.append(Problem(f"{where}:{number}", path, "no such path in the repository"))
+    return problems
+
+
 def docs_path_problems(text: str, doc: Path, where: str) -> list[Problem]:
     """In a file of docs/: dangling relative links and repository paths, shared-catalogue and bare fixture paths."""
     problems = []
@@ -112,8 +135,7 @@ def docs_path_problems(text: str, doc: Path, where: str) -> list[Problem]:
                     problems.append(Problem(at, match.group(0), "link target does not exist"))
         for match in REPO_PATH_RE.finditer(line):
             path = match.group(1)
-            found = any(ROOT.glob(path)) if "*" in path else (ROOT / path).exists()
-            if not found:
+            if not _exists(path):
                 problems.append(Problem(at, path, "no such path in the repository"))
         for match in SHARED_RE.finditer(line):
             problems.append(Problem(at, match.group(0), "cites the team's shared catalogue, which users do not have"))
@@ -175,6 +197,15 @@ def test_every_docs_file_mentioned_outside_docs_exists():
     assert not problems, _report(problems)
 
 
+def test_every_repository_path_cited_in_code_readme_and_tests_exists():
+    problems = []
+    for path in scanned_files():
+        if DOCS in path.parents:
+            continue
+        problems += cited_path_problems(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert not problems, _report(problems)
+
+
 def test_docs_cite_only_paths_that_exist_in_the_repository():
     problems = []
     for path in sorted(DOCS.glob("*.md")):
@@ -195,6 +226,8 @@ def test_the_checks_catch_broken_citations():
         ("x:5", "quirks 2 and 12"),
     ]
     assert [p.text for p in docs_file_problems("see docs/nope.md; o/r `docs/other.md`", "x")] == ["docs/nope.md"]
+    cited = "see polymarket_assets_tests/test_settings.py, bench/out/x.json, .ci/run, deploy/nope.yaml, o/r `docs/x/y.md`"
+    assert [p.text for p in cited_path_problems(cited, "x")] == ["polymarket_assets_tests/test_settings.py", "deploy/nope.yaml"]
     bad_doc = "[a](missing.md) polymarket_assets_tests/fixtures/real/gamma/nope.json ../shared/fixtures/real fixtures/real/x.json"
     reasons = [p.reason for p in docs_path_problems(bad_doc, REFERENCE, "x")]
     assert len(reasons) == 4, reasons

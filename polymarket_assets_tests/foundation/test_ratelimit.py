@@ -14,7 +14,7 @@ from polymarket_assets.clients.budgets import Budget, merge_budgets
 from polymarket_assets.clients.errors import RateLimitTimeout
 from polymarket_assets.clients.ratelimit import SharedRateLimiter
 from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation, max_in_window
-from polymarket_assets_tests.support.load import run_load, run_processes
+from polymarket_assets_tests.support.load import BUDGET, PATH, LoadTarget, run_load, run_processes
 
 # Small budgets keep the tests short: 40 requests per 2 s window, limiter margin 100 ms (2/2.1 = 0.95 bound).
 LIMIT, WINDOW, SAFETY_MS = 40, 2.0, 100
@@ -26,9 +26,13 @@ def _limiter(tmp_path: Path, budgets: dict[str, Budget] | None = None, **kwargs:
 
 def _fake(latency: float = 0.02) -> FakeApi:
     api = FakeApi(latency=latency)
-    api.route("GET", "/x", lambda request: {"ok": True}, group="t")
-    api.add_budget("t", LIMIT, WINDOW)
+    api.route("GET", PATH, lambda request: {"ok": True}, group=BUDGET)
+    api.add_budget(BUDGET, LIMIT, WINDOW)
     return api
+
+
+def _target(tmp_path: Path, api: FakeApi) -> LoadTarget:
+    return LoadTarget(api.base_url, LIMIT, WINDOW, SAFETY_MS, db_path=str(tmp_path / "ratelimit.sqlite"))
 
 
 def test_single_process_throughput_under_a_small_budget(tmp_path: Path) -> None:
@@ -56,12 +60,11 @@ def test_single_process_throughput_under_a_small_budget(tmp_path: Path) -> None:
 
 
 def test_threads_in_one_process_never_exceed_the_server_budget(tmp_path: Path) -> None:
-    limiter = _limiter(tmp_path)
     with _fake() as api:
-        result = run_load(limiter, api.base_url, "t", "/x", threads=6, seconds=4.5)
-        arrivals = api.arrivals("t")
-        assert api.count_429("t") == 0
-        assert api.max_in_window("t", WINDOW) <= LIMIT
+        result = run_load(_target(tmp_path, api).api(), threads=6, seconds=4.5)
+        arrivals = api.arrivals(BUDGET)
+        assert api.count_429(BUDGET) == 0
+        assert api.max_in_window(BUDGET, WINDOW) <= LIMIT
     assert result.errors == []
     assert result.requests == len(arrivals) >= 2 * LIMIT
     assert budget_utilisation(arrivals, LIMIT, WINDOW) >= 0.9
@@ -70,13 +73,11 @@ def test_threads_in_one_process_never_exceed_the_server_budget(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_two_processes_share_one_sqlite_limiter(tmp_path: Path) -> None:
-    limiter = _limiter(tmp_path)
-    limiter.budget_names()  # used before pickling into the spawned processes
     with _fake() as api:
-        results, _, _ = run_processes(limiter, api.base_url, "t", "/x", processes=2, threads=3, seconds=4.5)
-        arrivals = api.arrivals("t")
-        assert api.count_429("t") == 0
-        assert api.max_in_window("t", WINDOW) <= LIMIT
+        results, _, _ = run_processes(_target(tmp_path, api), processes=2, threads=3, seconds=4.5)
+        arrivals = api.arrivals(BUDGET)
+        assert api.count_429(BUDGET) == 0
+        assert api.max_in_window(BUDGET, WINDOW) <= LIMIT
     assert [r.errors for r in results] == [[], []]
     assert len({r.pid for r in results}) == 2 and all(r.requests > 0 for r in results)
     assert sum(r.requests for r in results) == len(arrivals) >= 2 * LIMIT

@@ -14,7 +14,7 @@ from polymarket_assets.clients.budgets import Budget, merge_budgets
 from polymarket_assets.clients.errors import RateLimitTimeout
 from polymarket_assets.clients.ratelimit import SharedRateLimiter, StoreError
 from polymarket_assets.replay.fake_api import FakeApi, budget_utilisation
-from polymarket_assets_tests.support.load import run_processes
+from polymarket_assets_tests.support.load import BUDGET, PATH, LoadTarget, run_processes
 from polymarket_assets_tests.support.services import free_port
 
 LIMIT, WINDOW, SAFETY_MS = 40, 2.0, 100
@@ -28,20 +28,18 @@ def store_url(request: pytest.FixtureRequest) -> str:
 
 def _fake(limit: int = LIMIT, window: float = WINDOW, latency: float = 0.02) -> FakeApi:
     api = FakeApi(latency=latency)
-    api.route("GET", "/x", lambda request: {"ok": True}, group="t")
-    api.add_budget("t", limit, window)
+    api.route("GET", PATH, lambda request: {"ok": True}, group=BUDGET)
+    api.add_budget(BUDGET, limit, window)
     return api
 
 
 @pytest.mark.slow
 def test_two_processes_share_the_store_and_never_exceed_the_budget(store_url: str) -> None:
-    limiter = SharedRateLimiter(store_url, {"t": Budget("t", LIMIT, WINDOW)}, safety_ms=SAFETY_MS)
-    limiter.check()
     with _fake() as api:
-        results, _, _ = run_processes(limiter, api.base_url, "t", "/x", processes=2, threads=3, seconds=4.5)
-        arrivals = api.arrivals("t")
-        assert api.count_429("t") == 0
-        assert api.max_in_window("t", WINDOW) <= LIMIT
+        results, _, _ = run_processes(LoadTarget(api.base_url, LIMIT, WINDOW, SAFETY_MS, store_url=store_url), processes=2, threads=3, seconds=4.5)
+        arrivals = api.arrivals(BUDGET)
+        assert api.count_429(BUDGET) == 0
+        assert api.max_in_window(BUDGET, WINDOW) <= LIMIT
     assert [r.errors for r in results] == [[], []]
     assert len({r.pid for r in results}) == 2 and all(r.requests > 0 for r in results)
     assert sum(r.requests for r in results) == len(arrivals) >= 2 * LIMIT

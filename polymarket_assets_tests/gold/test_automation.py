@@ -13,8 +13,8 @@ from polymarket_assets.defs.silver.assets import silver_cross_table_checks as SI
 from polymarket_assets.resources import LakeResource
 from polymarket_assets_tests.silver.test_automation import BRONZE, DAILY
 
-GOLD = lambda name: dg.AssetKey(["gold", name])  # noqa: E731
-SILVER = lambda name: dg.AssetKey(["silver", name])  # noqa: E731
+GOLD = lambda name: dg.AssetKey(["gold", name])
+SILVER = lambda name: dg.AssetKey(["silver", name])
 
 
 def _defs(tmp_path) -> dg.Definitions:

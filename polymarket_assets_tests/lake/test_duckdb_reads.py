@@ -40,7 +40,7 @@ def test_large_files_read_back_exactly(s3_env, s3_bucket, tmp_path):
         locals_.append(str(path))
     con = duckdb.connect(config={"threads": 2})
     attach(con, lake)
-    listing = lambda xs: "[" + ", ".join(f"'{x}'" for x in xs) + "]"  # noqa: E731
+    listing = lambda xs: "[" + ", ".join(f"'{x}'" for x in xs) + "]"
     for query in QUERIES:
         expected = duckdb.connect().execute(query.format(listing(locals_))).fetchall()
         for one_local, one_uri in zip(locals_, uris, strict=True):

@@ -195,7 +195,7 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         url = urlparse(self.path)
         path, query = url.path, parse_qs(url.query)
         state = self.server.state
@@ -262,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, self.server.limitless_book_for(row))
         self._send(404, {"error": f"no route {path}"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         url = urlparse(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""

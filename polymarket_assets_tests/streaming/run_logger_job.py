@@ -12,6 +12,7 @@ from dagster._utils.interrupts import setup_interrupt_handlers
 
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
+from polymarket_assets.streaming.clock import SYSTEM_CLOCK
 
 
 def main() -> int:
@@ -21,6 +22,7 @@ def main() -> int:
     resources = {
         "polymarket_api": PolymarketApiResource(rate_limiter=limiter, gamma_url=url, clob_url=url, limitless_url=url),
         "lake": LakeResource(data_dir=data_dir),
+        "clock": SYSTEM_CLOCK,
     }
     config = {"duration_minutes": minutes, "polymarket_top_n": 3, "progress_interval_seconds": 0.5}
     with dg.instance_for_test() as instance:

@@ -15,14 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from polymarket_assets.bronze.schemas import ORDERBOOK_SNAPSHOTS
 from polymarket_assets.defs.bronze.orderbook_snapshots import orderbook_snapshots as bronze_orderbook_snapshots
 from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets.resources import LakeResource, PolymarketApiResource, RateLimiterResource
-from polymarket_assets.streaming import logger_run as job_module
-from polymarket_assets.streaming.clock import FakeClock
+from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock
 from polymarket_assets.streaming.discovery import read_snapshot
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
+from polymarket_assets_tests.streaming.fake_clock import FakeClock
 from polymarket_assets_tests.streaming.fake_venues import btc_tokens
 
 DAY = "2025-12-31"
@@ -35,9 +36,10 @@ def mat_md(result, *path: str) -> dict:
     return mats[-1].metadata
 
 
-def resources(url: str, data_dir: Path) -> dict:
+def resources(url: str, data_dir: Path, clock: Clock = SYSTEM_CLOCK) -> dict:
     limiter = RateLimiterResource(db_path=str(data_dir / "ratelimit.sqlite"))
     return {
+        "clock": clock,
         "polymarket_api": PolymarketApiResource(rate_limiter=limiter, gamma_url=url, clob_url=url, limitless_url=url),
         "lake": LakeResource(data_dir=str(data_dir)),
         "duckdb": DuckDBResource(database=str(data_dir / "test.duckdb")),
@@ -45,14 +47,13 @@ def resources(url: str, data_dir: Path) -> dict:
 
 
 @pytest.fixture
-def logged(server, tmp_path_factory, monkeypatch):
+def logged(server, tmp_path_factory):
     """One 7-second run starting at BOUNDARY - 3 s (crosses 17:15:00Z); shared by the tests below."""
     data_dir = tmp_path_factory.mktemp("lake")
-    monkeypatch.setattr(job_module, "CLOCK_FACTORY", lambda: FakeClock(BOUNDARY - 3.0))
     config = {"duration_minutes": 7 / 60, "polymarket_top_n": 3, "progress_interval_seconds": 2, "btc15m_lead_seconds": 60}
     instance = dg.DagsterInstance.ephemeral()
     result = orderbook_logger_job.execute_in_process(
-        run_config={"ops": {"orderbook_logger": {"config": config}}}, resources=resources(server.url, data_dir), instance=instance
+        run_config={"ops": {"orderbook_logger": {"config": config}}}, resources=resources(server.url, data_dir, FakeClock(BOUNDARY - 3.0)), instance=instance
     )
     result.test_instance = instance
     return result, data_dir
@@ -130,6 +131,9 @@ def test_bronze_and_silver_over_the_logged_day(logged):
     assert md["dagster/row_count"].value == len(records)
     assert md["torn_lines_skipped"].value == 1
     assert md["corrupt_lines_skipped"].value == 0
+    # the engine's metadata helpers: the column schema, the day's window, the preview table
+    assert [c.name for c in md["dagster/column_schema"].schema.columns] == ORDERBOOK_SNAPSHOTS.names
+    assert md["time_window"].value.startswith(f"[{DAY}T00:00:00Z") and md["preview"].value.startswith("| received_ts | venue |")
     part = data_dir / "bronze" / "orderbook_snapshots" / f"dt={DAY}" / "part-0.parquet"
     table = pq.read_table(part)
     assert table.num_rows == len(records)
@@ -196,7 +200,7 @@ def test_bench_smoke(tmp_path):
     repo = Path(__file__).resolve().parents[2]
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "bench/logger.py", "--duration", "8", "--general-markets", "100", "--limitless", "4", "--out", str(out)],
+        [sys.executable, "-m", "bench.logger", "--duration", "8", "--general-markets", "100", "--limitless", "4", "--out", str(out)],
         cwd=repo, capture_output=True, text=True, timeout=120,
     )
     result = json.loads(out.read_text())

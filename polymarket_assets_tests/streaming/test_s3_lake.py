@@ -18,23 +18,22 @@ from polymarket_assets.defs.silver.assets import silver_assets as SILVER_ASSETS
 from polymarket_assets.defs.streaming.orderbook_logger import orderbook_logger_job
 from polymarket_assets.lake.shipping import StreamShipper
 from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource
-from polymarket_assets.streaming import logger_run as job_module
-from polymarket_assets.streaming.clock import FakeClock
 from polymarket_assets.streaming.sensor import heartbeat_age
 from polymarket_assets_tests.streaming.conftest import BOUNDARY, read_records
+from polymarket_assets_tests.streaming.fake_clock import FakeClock
 
 DAY = "2025-12-31"
 ORDERBOOK_TABLES = ("orderbook_snapshot_fact", "orderbook_top_of_book_1m")
 
 
 @pytest.mark.slow
-def test_logger_ships_to_s3_and_bronze_and_silver_read_it_there(server, s3_lake, s3_server, s3_bucket, tmp_path, monkeypatch):
-    monkeypatch.setattr(job_module, "CLOCK_FACTORY", lambda: FakeClock(BOUNDARY - 3.0))
+def test_logger_ships_to_s3_and_bronze_and_silver_read_it_there(server, s3_lake, s3_server, s3_bucket, tmp_path):
     limiter = RateLimiterResource(db_path=str(tmp_path / "ratelimit.sqlite"))
     resources = {
         "polymarket_api": PolymarketApiResource(rate_limiter=limiter, gamma_url=server.url, clob_url=server.url, limitless_url=server.url),
         "lake": s3_lake,
         "duckdb": DuckDBResource(database=str(tmp_path / "polymarket.duckdb")),
+        "clock": FakeClock(BOUNDARY - 3.0),
     }
     config = {"duration_minutes": 5 / 60, "polymarket_top_n": 2, "progress_interval_seconds": 2, "btc15m_lead_seconds": 60}
     instance = dg.DagsterInstance.ephemeral()

@@ -173,9 +173,8 @@ def test_a_run_still_in_its_first_discovery_pass_is_alive_and_a_dead_one_is_not(
     run = add_run(instance, S.STARTED, {"dagster/run_key": "orderbook-logger-7"})
     instance.report_dagster_event(DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=JOB_NAME), run_id=run.run_id)
     hanging = HangingDiscoverer("hang", seconds=30.0)
-    logger = make_logger(tmp_path, [hanging], [StubFetcher("limitless", batch_size=1)])
-    logger.run_tag = run.run_id.split("-")[0]
-    logger.settings.heartbeat_interval_seconds = 0.2
+    logger = make_logger(tmp_path, [hanging], [StubFetcher("limitless", batch_size=1)],
+                         run_tag=run.run_id.split("-")[0], heartbeat_interval_seconds=0.2)
     threading.Thread(target=logger.start, daemon=True).start()
     try:
         deadline = time.monotonic() + 2.5
@@ -207,7 +206,6 @@ def test_job_itself_bounds_runs_launched_by_hand():
     # the sensor's per-run value (from the run's own duration) still wins
     first = tick(dg.DagsterInstance.ephemeral(), None)
     assert first.run_requests[0].tags["dagster/max_runtime"] == expected
-
 
 
 # -- the same machinery keeps orderbook_stream_job alive ---------------------------------------------------

@@ -7,8 +7,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from polymarket_assets.atomic_files import atomic_write_json
-from polymarket_assets.streaming.clock import Clock, FakeClock
+from polymarket_assets.streaming.clock import Clock
 from polymarket_assets.streaming.discovery import DiscoveryThread, read_snapshot
 from polymarket_assets.streaming.instruments import make_instrument
 from polymarket_assets.streaming.poller import Poller, PollerConfig
@@ -16,6 +18,7 @@ from polymarket_assets.streaming.stats import LoggerStats
 from polymarket_assets.streaming.venues import DiscoveryResult
 from polymarket_assets.streaming.writer import SnapshotWriter
 from polymarket_assets_tests.streaming.conftest import read_records
+from polymarket_assets_tests.streaming.fake_clock import FakeClock
 
 LEVELS = {"best_bid": "0.4", "best_ask": "0.6", "mid": "0.5", "spread": "0.2",
           "bids": [{"price": "0.4", "size": "1"}], "asks": [{"price": "0.6", "size": "1"}]}
@@ -339,9 +342,6 @@ def make_logger(tmp_path, discoverers, fetchers, **settings):
         LoggerSettings(stream_dir=tmp_path / "stream", state_dir=tmp_path / "state", poller=poller, **settings),
         discoverers=discoverers, fetchers={f.venue: f for f in fetchers}, clock=Clock(),
     )
-
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize("mode", ["fail", "hang"])

@@ -7,12 +7,13 @@ import time
 import pytest
 
 from polymarket_assets.streaming.books import limitless_book, polymarket_book
-from polymarket_assets.streaming.clock import FakeClock, iso_ms
+from polymarket_assets.streaming.clock import iso_ms
 from polymarket_assets.streaming.instruments import instrument_key, is_active, make_instrument, validate
 from polymarket_assets.streaming.venues.limitless import LimitlessDiscovery, matches_underlying, skip_reason
 from polymarket_assets.streaming.venues.polymarket_btc15m import PolymarketBtc15mDiscovery, slug_for, window_start
 from polymarket_assets.streaming.venues.polymarket_general import PolymarketGeneralDiscovery
 from polymarket_assets_tests.streaming.conftest import BOUNDARY
+from polymarket_assets_tests.streaming.fake_clock import FakeClock
 from polymarket_assets_tests.streaming.fake_venues import btc_tokens, fixtures_dir, limitless_market
 
 

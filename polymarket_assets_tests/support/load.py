@@ -1,11 +1,13 @@
 """Load generator shared by the limiter tests and ``bench/rate_limit.py``.
 
-``start_workers`` spawns processes that each run a few threads, every thread calling one path through
-the production path (``HttpTransport`` + ``Endpoint`` + the shared limiter) as fast as the limiter allows
-until the run's deadline. Per-request limiter waits come back in ``LoadResult``.
+``run_processes`` spawns processes that each run a few threads, every thread calling one path through the
+production path: the clients of ``PolymarketApiResource.clients(...)`` (the one factory bronze assets and the
+order-book logger use), over the shared limiter of its ``RateLimiterResource``, as fast as the limiter allows
+until the run's deadline (``limiter_timeout`` = the run's length, so no thread waits far past it). Each
+request's limiter waits (``HttpTransport.last_limiter_waits``) come back in ``LoadResult``.
 
-Processes are started with the ``spawn`` method (like Dagster's step processes), so the limiter is pickled
-into each one and rebuilds its SQLite connections and file locks there.
+Processes are started with the ``spawn`` method (like Dagster's step processes), so each one gets the :class:`LoadTarget`
+pickled and builds its resource and limiter (SQLite connections and file locks, or its Postgres / Redis client) there.
 """
 
 from __future__ import annotations
@@ -18,9 +20,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from polymarket_assets.clients.errors import ApiError, RateLimitTimeout
-from polymarket_assets.clients.http import Endpoint, HttpOptions, HttpTransport, RateLimiter
+from polymarket_assets.resources import PolymarketApiResource, RateLimiterResource
 
 USER_AGENT = "polymarket-assets-tests/0.1 (load generator)"
+#: The API family and path the load requests, and the published budget that governs that path.
+API, PATH, BUDGET = "data", "/trades", "data:/trades"
+
+
+@dataclass(frozen=True)
+class LoadTarget:
+    """What the load runs against (plain values: a worker process gets it pickled and builds :meth:`api`)."""
+
+    base_url: str
+    limit: int
+    window: float
+    safety_ms: int
+    store_url: str | None = None  # the limiter's store (postgresql://…, redis://…, sqlite:///…), or
+    db_path: str | None = None  # a SQLite file
+
+    def api(self) -> PolymarketApiResource:
+        """The API resource the load runs through: ``data_url`` = ``base_url``, the ``data:/trades`` budget set
+        to ``limit`` requests per ``window`` seconds, over the limiter store named here."""
+        limiter = RateLimiterResource(
+            url=self.store_url, db_path=self.db_path, budgets={BUDGET: self.limit}, window_seconds={BUDGET: self.window},
+            safety_margin_ms=self.safety_ms,
+        )
+        return PolymarketApiResource(
+            rate_limiter=limiter, data_url=self.base_url, user_agent=USER_AGENT, read_timeout=10.0, backoff_factor=0.05
+        )
 
 
 @dataclass
@@ -35,45 +62,28 @@ class LoadResult:
     wait_totals: dict[str, Any] = field(default_factory=dict)
 
 
-class DeadlineLimiter:
-    """Wraps a limiter: records each wait, and stops waiting at the run's (wall-clock) deadline."""
-
-    def __init__(self, inner: RateLimiter, deadline: float):
-        self.inner = inner
-        self.deadline = deadline
-        self.waits: list[float] = []
-        self._lock = threading.Lock()
-
-    def acquire(self, api: str, method: str, path: str, timeout: float | None = None) -> float:
-        left = max(0.0, self.deadline - time.time())
-        waited = self.inner.acquire(api, method, path, timeout=left if timeout is None else min(timeout, left))
-        with self._lock:
-            self.waits.append(waited)
-        return waited
-
-    def settle(self) -> None:
-        self.inner.settle()
-
-
-def run_load(limiter: Any, base_url: str, api: str, path: str, *, threads: int, seconds: float) -> LoadResult:
-    """Run ``threads`` threads in this process for ``seconds``; each GETs ``path`` back to back."""
+def run_load(polymarket_api: PolymarketApiResource, *, threads: int, seconds: float) -> LoadResult:
+    """Run ``threads`` threads in this process for ``seconds``; each GETs ``PATH`` back to back."""
     deadline = time.time() + seconds
-    recorder = DeadlineLimiter(limiter, deadline)
-    transport = HttpTransport(HttpOptions(user_agent=USER_AGENT, read_timeout=10.0, backoff_factor=0.05), recorder)
-    endpoint = Endpoint(transport, api, base_url, "FakeApi.base_url")
+    clients = polymarket_api.clients(limiter_timeout=seconds)
+    endpoint = clients.endpoint(API)
     result = LoadResult(pid=os.getpid())
     lock = threading.Lock()
 
     def loop() -> None:
         while time.time() < deadline:
             try:
-                endpoint.get_json(path)
+                endpoint.get_json(PATH)
             except RateLimitTimeout:
-                return  # the run's deadline passed while waiting for a permit
+                return  # the next permit is past the run's end
             except ApiError as exc:
                 with lock:
                     result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
                 continue
+            finally:
+                waits = clients.transport.last_limiter_waits()
+                with lock:
+                    result.waits.extend(waits)
             with lock:
                 result.requests += 1
 
@@ -82,32 +92,30 @@ def run_load(limiter: Any, base_url: str, api: str, path: str, *, threads: int, 
         thread.start()
     for thread in pool:
         thread.join()
-    result.waits = list(recorder.waits)
-    result.transport_stats = transport.stats.snapshot()
-    if hasattr(limiter, "wait_totals"):
-        result.wait_totals = limiter.wait_totals()
+    result.transport_stats = clients.stats.snapshot()
+    result.wait_totals = polymarket_api.rate_limiter.get_limiter().wait_totals()
     return result
 
 
-def _worker(limiter: Any, base_url: str, api: str, path: str, threads: int, seconds: float, barrier: Any, out: Any) -> None:
+def _worker(target: LoadTarget, threads: int, seconds: float, barrier: Any, out: Any) -> None:
+    polymarket_api = target.api()
+    polymarket_api.rate_limiter.get_limiter()  # the store is reached before the clock starts
     barrier.wait(timeout=120)
     try:
-        out.put(run_load(limiter, base_url, api, path, threads=threads, seconds=seconds))
+        out.put(run_load(polymarket_api, threads=threads, seconds=seconds))
     except BaseException as exc:  # report instead of dying silently
         out.put(LoadResult(pid=os.getpid(), errors=[f"worker crashed: {type(exc).__name__}: {exc}"]))
         raise
 
 
-def run_processes(
-    limiter: Any, base_url: str, api: str, path: str, *, processes: int, threads: int, seconds: float
-) -> tuple[list[LoadResult], float, float]:
+def run_processes(target: LoadTarget, *, processes: int, threads: int, seconds: float) -> tuple[list[LoadResult], float, float]:
     """Run ``processes`` spawned workers together; returns (results, start time, end time) in
     ``time.monotonic()`` of this process (comparable with ``FakeApi`` arrival times when it runs here)."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(processes + 1)
     out = ctx.Queue()
     workers = [
-        ctx.Process(target=_worker, args=(limiter, base_url, api, path, threads, seconds, barrier, out), daemon=True)
+        ctx.Process(target=_worker, args=(target, threads, seconds, barrier, out), daemon=True)
         for _ in range(processes)
     ]
     for worker in workers:

@@ -53,7 +53,7 @@ class WsVenues:
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self._main())
-        except BaseException as exc:  # noqa: BLE001 - reported by __exit__
+        except BaseException as exc:
             self.error = exc
             self.ready.set()
 

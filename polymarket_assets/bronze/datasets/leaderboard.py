@@ -3,34 +3,44 @@
 The Data API keeps no leaderboard history: a snapshot can only be taken *now*. Hence:
 
 * partition = today (UTC): take a snapshot now and write it (a re-run replaces it with a newer snapshot);
-* partition = yesterday: kept as is when it exists (never overwritten); when missing (the schedule was off)
-  a snapshot is taken now and written there, ``snapshot_at`` showing that it was taken after midnight;
-* partition older than yesterday: the run fails before any request, with a message saying why, and no
-  existing partition is touched.
+* partition = yesterday: kept as is when it exists (never overwritten: the engine's ``Kept``); when missing
+  (the schedule was off) a snapshot is taken now and written there, ``snapshot_at`` showing that it was taken
+  after midnight;
+* partition older than yesterday: the run fails before any request (:func:`check_days`, called by the asset
+  before the engine starts), with a message saying why, and no existing partition is touched.
+
+The run goes through the one bronze engine (:class:`LeaderboardDataset`): one batch (one snapshot) for all
+the run's days, its rows written to every day that gets it, its rejected rows counted (on the last such day)
+toward ``max_quarantine_share``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row
-from polymarket_assets.bronze.engine.metadata import add_partition_metadata, materialization_metadata, rows_by_day_md
+from polymarket_assets.bronze.engine.dataset import Complete, Item, Kept, Rows
+from polymarket_assets.bronze.engine.days import DayBook
 from polymarket_assets.bronze.engine.object_walk import MAX_WALK_RESTARTS, fetched_items
-from polymarket_assets.bronze.engine.quarantine import Quarantine, check_threshold
-from polymarket_assets.bronze.parquet_io import PartitionWriter, partition_exists, partition_stats
-from polymarket_assets.bronze.partitions import day_bounds, partition_days, utc_now, utc_today
+from polymarket_assets.bronze.parquet_io import partition_exists
+from polymarket_assets.bronze.partitions import utc_now, utc_today
 from polymarket_assets.bronze.rows import leaderboard_row
 from polymarket_assets.bronze.schemas import LEADERBOARD
 from polymarket_assets.clients.data_api import DataApiClient, parse_leaderboard_row_v2
 from polymarket_assets.clients.errors import MalformedResponseError
-from polymarket_assets.clients.wire import ParseError, compact_json
+from polymarket_assets.clients.wire import ParseError
+
+if TYPE_CHECKING:
+    from polymarket_assets.bronze.engine.run import RunContext
 
 ASSET = "leaderboard"
 TIME_PERIODS = ("day", "week", "month", "all")
 SORT_BYS = ("PNL", "VOLUME")
+KEPT_STATUS = "kept: existing snapshot, never overwritten"
 
 
 class LeaderboardTooOld(dg.Failure):
@@ -51,109 +61,112 @@ def check_days(days: list[dt.date], today: dt.date) -> None:
         )
 
 
-def take_snapshot(client: DataApiClient, quarantine: Quarantine, *, category: str, max_rows: int, snapshot_at: dt.datetime):
-    """All 8 boards → (typed rows, objects seen, objects rejected, per-board row counts)."""
+def take_snapshot(
+    client: DataApiClient, book: DayBook, day: dt.date, *, category: str, max_rows: int, snapshot_at: dt.datetime
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """All 8 boards → (typed rows, per-board row counts). Unusable pages and rows are quarantined under
+    ``day``; only the rows rejected by a board's final walk count toward the threshold (a restarted walk
+    refetches the others)."""
     rows: list[dict[str, Any]] = []
-    seen = 0
-    rejected = 0
     boards: dict[str, int] = {}
     for time_period in TIME_PERIODS:
         for sort_by in SORT_BYS:
-            board_rows: list[dict[str, Any]] = []
+            board = f"{time_period}/{sort_by}"
             restarts = 0
             while True:
-                board_rows, board_seen, board_rejected = [], 0, 0
+                board_rows: list[dict[str, Any]] = []
+                rejected: list[tuple[Any, str, str | None]] = []
                 try:
                     pages = client.iter_leaderboard_pages(time_period=time_period, sort_by=sort_by, category=category)
                     for fetched in fetched_items(pages, kind="leaderboard row"):
-                        board_seen += 1
                         try:
                             parsed = parse_leaderboard_row_v2(fetched.obj)
                             row = leaderboard_row(
-                                parsed, snapshot_at=snapshot_at, time_period=time_period, sort_by=sort_by, category=category, fetched_at=fetched.fetched_at
+                                parsed, snapshot_at=snapshot_at, time_period=time_period, sort_by=sort_by, category=category,
+                                fetched_at=fetched.fetched_at,
                             )
                             board_rows.append(coerce_row(row, LEADERBOARD))
                         except (ParseError, RowCoercionError, ValueError, TypeError, KeyError) as exc:
-                            board_rejected += 1
-                            quarantine.add(compact_json(fetched.obj).encode(), f"{type(exc).__name__}: {exc}", fetched.url, {"level": "object", "board": f"{time_period}/{sort_by}"})
+                            rejected.append((fetched.obj, f"{type(exc).__name__}: {exc}", fetched.url))
                         if len(board_rows) >= max_rows:
                             break
                     break
                 except MalformedResponseError as exc:
+                    for obj, reason, url in rejected:  # kept, but refetched by the restarted walk
+                        book.quarantine(day, obj, reason, url, {"level": "object", "board": board})
                     if not getattr(exc, "already_quarantined", False):
-                        quarantine.add(exc.body, exc.reason, exc.url, {"level": "page", "board": f"{time_period}/{sort_by}"})
+                        book.quarantine(day, exc.body, exc.reason, exc.url, {"level": "page", "board": board})
                     restarts += 1
                     if restarts > MAX_WALK_RESTARTS:
                         raise dg.Failure(
-                            description=f"leaderboard {time_period}/{sort_by}: the API kept returning unusable pages ({exc.reason}); nothing was written."
+                            description=f"leaderboard {board}: the API kept returning unusable pages ({exc.reason}); nothing was written."
                         ) from exc
-            seen += board_seen
-            rejected += board_rejected
+            for obj, reason, url in rejected:
+                book.reject(day, obj, reason, url, {"level": "object", "board": board})
             rows.extend(board_rows)
-            boards[f"{time_period}/{sort_by}"] = len(board_rows)
-    return rows, seen, rejected, boards
+            boards[board] = len(board_rows)
+    return rows, boards
 
 
-def snapshot_days(
-    context: dg.AssetExecutionContext, *, polymarket_api: Any, lake: Any, max_rows_per_board: int, category: str, limit: int | None,
-    timeout: float | None, max_quarantine_share: float,
-) -> dg.MaterializeResult:
-    """Take one snapshot now and write it to the run's partitions that may get one (see the module docstring)."""
-    days = partition_days(context)
-    today = utc_today()
-    check_days(days, today)
-    to_write = [d for d in days if d == today or not partition_exists(lake.bronze, ASSET, d)]
-    kept = [d for d in days if d not in to_write]
-    for d in kept:
-        context.log.info(f"bronze/leaderboard {d}: a snapshot from that day already exists; it is kept (the API has no history to refetch).")
+class LeaderboardDataset:
+    """``bronze/leaderboard`` for the engine: one snapshot (one batch) for every day of the run that gets one."""
 
-    stats = polymarket_api.stats
-    before = stats.snapshot()
-    written: dict[str, tuple[int, int]] = {}
-    rows: list[dict[str, Any]] = []
-    boards: dict[str, int] = {}
-    quarantined = 0
-    snapshot_at = utc_now()
-    if to_write:
-        quarantine = Quarantine(lake.quarantine, ASSET, to_write[-1])
-        bad_pages = []
+    asset = ASSET
+    schema = LEADERBOARD
+    writer_options: dict[str, int] = {}
+    copied_to_partitions: tuple[str, ...] = ("snapshot_at",)
+
+    def __init__(self, *, max_rows_per_board: int, category: str):
+        self.max_rows_per_board = max_rows_per_board
+        self.category = category
+        self.snapshot_at: dt.datetime | None = None
+        self.boards: dict[str, int] = {}
+        self.written: list[dt.date] = []
+        self.kept: list[dt.date] = []
+        self.rows_written = 0
+
+    def prepare(self, run: RunContext) -> None:
+        pass
+
+    def batches(self, pending: list[dt.date]) -> list[list[dt.date]]:
+        return [pending]  # one snapshot serves every day of the run
+
+    def fetch(self, batch: list[dt.date], run: RunContext) -> Iterator[Item]:
+        today = utc_today()
+        to_write = [d for d in batch if d == today or not partition_exists(run.lake.bronze, ASSET, d)]
+        self.kept = [d for d in batch if d not in to_write]
+        for d in self.kept:
+            run.log.info(f"bronze/leaderboard {d}: a snapshot from that day already exists; it is kept (the API has no history to refetch).")
+        if self.kept:
+            yield Kept(self.kept, KEPT_STATUS)
+        if not to_write:
+            return
+        day = to_write[-1]  # quarantined bodies and the threshold's counts go under the last day written
+        book = run.book
 
         def on_bad_page(body: bytes, reason: str, url: str) -> None:
-            bad_pages.append(url)
-            quarantine.add(body, reason, url, {"level": "page"})
+            book.quarantine(day, body, reason, url, {"level": "page"})
 
-        client = polymarket_api.clients(timeout=timeout, on_bad_body=on_bad_page).data
-        max_rows = min(max_rows_per_board, limit or max_rows_per_board)
-        rows, seen, rejected, boards = take_snapshot(client, quarantine, category=category, max_rows=max_rows, snapshot_at=snapshot_at)
-        quarantined = quarantine.count
-        # recovered pages lose nothing: only rejected rows count toward the threshold
-        check_threshold(rejected, seen, max_quarantine_share, what="leaderboard rows")
-        for day in to_write:
-            with PartitionWriter(lake.bronze, ASSET, day, LEADERBOARD) as writer:
-                writer.write_rows(rows)
-                result = writer.commit()
-            written[day.isoformat()] = (result.rows, result.bytes)
-    kept_md = {d.isoformat(): partition_stats(lake.bronze, ASSET, d) for d in kept}
-    per_day = {k: (*v, "written") for k, v in written.items()}
-    per_day.update({k: (*v, "kept: existing snapshot, never overwritten") for k, v in kept_md.items()})
-    add_partition_metadata(context, per_day)
-    late = [d.isoformat() for d in to_write if d != today]
-    metadata = materialization_metadata(
-        # rows of the partitions this run covers (a kept snapshot is still that partition's content)
-        table_or_rows_count=sum(r for r, _ in written.values()) + sum(r for r, _ in kept_md.values()),
-        schema=LEADERBOARD,
-        stats_delta=stats.since(before),
-        bytes_written=sum(b for _, b in written.values()),
-        window=(day_bounds(days[0])[0], day_bounds(days[-1])[1]),
-        preview=rows[:5],
-        quarantined=quarantined,
-        extra={
-            "snapshot_at": dg.MetadataValue.text(snapshot_at.isoformat() if to_write else "(no new snapshot)"),
-            "rows_per_board": dg.MetadataValue.json(boards),
-            "rows_by_day": dg.MetadataValue.md(rows_by_day_md(written, list(kept_md), kept_label="kept (existing snapshot; never overwritten)")),
-            "kept_existing_days": dg.MetadataValue.text(", ".join(kept_md) or "none"),
-            "rows_written_this_run": dg.MetadataValue.int(sum(r for r, _ in written.values())),
+        client = run.clients(on_bad_body=on_bad_page).data
+        max_rows = min(self.max_rows_per_board, run.config.limit or self.max_rows_per_board)
+        self.snapshot_at = utc_now()
+        rows, self.boards = take_snapshot(client, book, day, category=self.category, max_rows=max_rows, snapshot_at=self.snapshot_at)
+        for d in to_write:
+            yield Rows(d, rows, units=len(rows) if d == day else 0)  # the same snapshot, counted once
+        yield Complete(to_write, what="leaderboard rows")
+        self.written = to_write
+        self.rows_written = len(rows) * len(to_write)
+
+    def metadata(self, run: RunContext) -> dict[str, Any]:
+        today = utc_today()
+        late = [d.isoformat() for d in self.written if d != today]
+        return {
+            "snapshot_at": dg.MetadataValue.text(self.snapshot_at.isoformat() if self.snapshot_at else "(no new snapshot)"),
+            "rows_per_board": dg.MetadataValue.json(self.boards),
+            "kept_existing_days": dg.MetadataValue.text(", ".join(d.isoformat() for d in self.kept) or "none"),
+            "rows_written_this_run": dg.MetadataValue.int(self.rows_written),
             "late_snapshot_days": dg.MetadataValue.text(", ".join(late) or "none"),
-        },
-    )
-    return dg.MaterializeResult(metadata=metadata)
+        }
+
+    def written_status(self, day: dt.date, run_id: str) -> str:
+        return f"written by run {run_id} (snapshot taken at {self.snapshot_at.isoformat() if self.snapshot_at else '?'})"

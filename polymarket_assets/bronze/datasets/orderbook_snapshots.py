@@ -17,6 +17,11 @@ Schema: ``ORDERBOOK_SNAPSHOTS`` in :mod:`polymarket_assets.bronze.schemas`. Numb
 (``best_bid``, ``best_ask``, ``mid``, ``spread``, level ``price``) are ``decimal128(18, 6)``; level ``size`` is
 ``decimal128(28, 8)`` — exact, as written by the logger. A value with more decimals than that (never seen) is
 rounded half-even and counted in ``values_rounded``.
+
+Metadata comes from the bronze engine's helpers (``engine/metadata.py``): the column schema, the time window,
+the preview, and in a range each partition's own figures (``add_partition_metadata``). The JSONL logs are not
+an API, so there is no request, checkpoint or quarantine here: a failed day leaves its partition as it was and
+a re-run recompacts every day of the range.
 """
 
 
@@ -31,6 +36,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from polymarket_assets.bronze.engine.metadata import add_partition_metadata, markdown_preview, table_schema, window_text
+from polymarket_assets.bronze.parquet_io import PartitionWriter
+from polymarket_assets.bronze.partitions import range_bounds, to_day
 from polymarket_assets.bronze.schemas import BOOK_LEVEL, BOOK_PRICE, BOOK_SIZE, BOOK_TS, ORDERBOOK_SNAPSHOTS
 from polymarket_assets.lake import LakePath, as_lake_path
 
@@ -206,38 +214,27 @@ def _preview(path: LakePath, limit: int = 5) -> str:
         with path.open_input_file() as fh:
             parquet = pq.ParquetFile(fh)
             table = parquet.read_row_group(0, columns=cols).slice(0, limit) if parquet.num_row_groups else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         table = None
-    if table is None or table.num_rows == 0:
+    if table is None:
         return "_no rows_"
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in table.to_pylist():
-        lines.append("| " + " | ".join("" if row[c] is None else str(row[c]) for c in cols) + " |")
-    return "\n".join(lines)
+    return markdown_preview(table.to_pylist(), table.schema, limit)
 
 
 def write_partition(stream_dir: LakePath | Any, bronze_root: LakePath | Any, day: str) -> tuple[CompactionStats, LakePath, int]:
     """Compact ``day`` of ``stream_dir`` into its partition under ``bronze_root`` atomically. Returns (stats, path, bytes)."""
-    from polymarket_assets.bronze.parquet_io import PartitionWriter
-
     with PartitionWriter(bronze_root, ASSET_NAME, day, ORDERBOOK_SNAPSHOTS) as writer:
         stats = compact_day(stream_dir, day, writer)
         written = writer.commit()
     return stats, written.path, written.bytes
 
 
-def table_schema() -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name=f.name, type=str(f.type), constraints=dg.TableColumnConstraints(nullable=f.nullable))
-            for f in ORDERBOOK_SNAPSHOTS
-        ]
-    )
-
-
-def compact_days(stream_dir: LakePath | Any, bronze_root: LakePath | Any, days: list[str], log: Any) -> dict[str, Any]:
+def compact_days(context: Any, stream_dir: LakePath | Any, bronze_root: LakePath | Any, days: list[str]) -> dict[str, Any]:
     """Compact every day of ``days`` (stream files in ``stream_dir``, e.g. ``LakeResource.stream_lake``) into its
-    partition under ``bronze_root`` (``LakeResource.bronze``); returns the run's materialization metadata."""
+    partition under ``bronze_root`` (``LakeResource.bronze``); returns the run's materialization metadata (in a
+    range, each partition also gets its own row count, bytes and window through ``context``)."""
+    log = context.log
+    written: dict[str, tuple[int, int, str]] = {}
     totals = CompactionStats()
     per_day: list[str] = ["| day | rows | torn | corrupt | files | bytes |", "|---|---|---|---|---|---|"]
     total_bytes = 0
@@ -246,6 +243,7 @@ def compact_days(stream_dir: LakePath | Any, bronze_root: LakePath | Any, days: 
         stats, path, size = write_partition(stream_dir, bronze_root, day)
         total_bytes += size
         last_path = path
+        written[day] = (stats.rows, size, "written")
         totals.rows += stats.rows
         totals.input_bytes += stats.input_bytes
         totals.torn_lines_skipped += stats.torn_lines_skipped
@@ -265,9 +263,11 @@ def compact_days(stream_dir: LakePath | Any, bronze_root: LakePath | Any, days: 
         )
         if stats.torn_lines_skipped or stats.corrupt_lines_skipped:
             log.warning(f"{day}: skipped {stats.torn_lines_skipped} torn and {stats.corrupt_lines_skipped} corrupt lines")
+    add_partition_metadata(context, written)
     metadata: dict[str, Any] = {
         "dagster/row_count": dg.MetadataValue.int(totals.rows),
-        "dagster/column_schema": table_schema(),
+        "dagster/column_schema": table_schema(ORDERBOOK_SNAPSHOTS),
+        "time_window": dg.MetadataValue.text(window_text(range_bounds(to_day(d) for d in days))),
         "torn_lines_skipped": dg.MetadataValue.int(totals.torn_lines_skipped),
         "corrupt_lines_skipped": dg.MetadataValue.int(totals.corrupt_lines_skipped),
         "values_rounded": dg.MetadataValue.int(totals.values_rounded),

@@ -184,7 +184,7 @@ def _venue_rows(lake_root: LakePath, venue: str, day: str, writer: pq.ParquetWri
     return stats
 
 
-def _sorted_batches(conn: duckdb.DuckDBPyConnection, staging_file: Path, markets: dict[tuple[str, str], str]):  # noqa: ANN202
+def _sorted_batches(conn: duckdb.DuckDBPyConnection, staging_file: Path, markets: dict[tuple[str, str], str]):
     """Pass 2: the staging rows sorted, with ``market`` filled from the asset's market of the day."""
     venues, assets, values = zip(*((v, a, m) for (v, a), m in markets.items()), strict=True) if markets else ((), (), ())
     conn.register("asset_markets", pa.table({"venue": pa.array(venues, pa.string()), "asset_id": pa.array(assets, pa.string()),

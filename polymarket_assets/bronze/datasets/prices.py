@@ -31,25 +31,28 @@ committed when its quarantined share passes ``max_quarantine_share``.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Optional
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from polymarket_assets.bronze.coerce import coerce_value
 from polymarket_assets.bronze.engine.active_markets import ActiveMarket, DiscoverySink, discover_markets
 from polymarket_assets.bronze.engine.dataset import Complete, Item, Table
 from polymarket_assets.bronze.engine.days import DayBook
 from polymarket_assets.bronze.engine.metadata import range_label
 from polymarket_assets.bronze.partitions import contiguous_chunks, day_bounds, utc_now
 from polymarket_assets.bronze.schemas import PRICES
+from polymarket_assets.clients.clob import parse_clob_price_point
 from polymarket_assets.clients.clob.client import BATCH_HISTORY_MAX_TOKENS, ClobClient
 from polymarket_assets.clients.errors import MalformedResponseError
 from polymarket_assets.clients.guarded_endpoint import BadBodyHook
+from polymarket_assets.clients.wire import ParseError
 
 if TYPE_CHECKING:
     from polymarket_assets.bronze.engine.run import RunContext
@@ -59,6 +62,9 @@ SOURCE = "clob:/batch-prices-history"
 MAX_WINDOW_DAYS = 15
 MAX_REQUEST_RETRIES = 2
 ROW_GROUP_SIZE = 256_000
+_PRICE_TYPE = PRICES.field("price").type
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 #: (kept at least this long, finest bucket in minutes), finest first; None = permanent. CLOB prices history:
 #: 1-minute points observed back to 2024 (api_reference §2.4), so one permanent tier.
@@ -117,6 +123,18 @@ def token_spans(markets: Sequence[ActiveMarket], days: Sequence[dt.date]) -> lis
             else:
                 spans[token] = TokenSpan(token, market.condition_id, active)
     return sorted(spans.values(), key=lambda s: (s.days[0], s.days[-1], s.token_id))
+
+
+def _day_of_point(point: Any, window: set[dt.date]) -> dt.date | None:
+    """The window day a malformed point's ``t`` falls on, when it can be told (for its quarantine file)."""
+    t = point.get("t") if isinstance(point, dict) else None
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        return None
+    try:
+        day = dt.datetime.fromtimestamp(t, dt.timezone.utc).date()
+    except (OverflowError, OSError, ValueError):
+        return None
+    return day if day in window else None
 
 
 class PricesDataset:
@@ -222,35 +240,23 @@ class PricesDataset:
                     return exc, utc_now(), retries
                 retries += 1
 
-    def _valid_points(self, span: TokenSpan, points: list[Any], window: set[dt.date], book: DayBook) -> tuple[list[int], list[float]]:
-        """(t, p) of the well-formed points, oldest first, one per ``t``; malformed ones go to quarantine (filed
-        under their day if known)."""
-        by_t: dict[int, float] = {}  # one point per timestamp (the last one sent wins)
+    def _valid_points(self, span: TokenSpan, points: list[Any], window: set[dt.date], book: DayBook) -> tuple[list[int], list[Decimal]]:
+        """(ts in microseconds, price) of the well-formed points, oldest first, one per ``ts``: read by the one
+        CLOB parser (``parse_clob_price_point``) and typed by the one coerce (``coerce_value``: the price
+        quantized half-even to the column's scale). Malformed ones go to quarantine (under their day if known)."""
+        by_ts: dict[int, Decimal] = {}  # one point per timestamp (the last one sent wins)
         for point in points:
-            problem = None
-            t = p = None
-            if not isinstance(point, dict):
-                problem = f"price point is a {type(point).__name__}, expected an object"
-            else:
-                t, p = point.get("t"), point.get("p")
-                if isinstance(t, bool) or not isinstance(t, (int, float)) or (isinstance(t, float) and not t.is_integer()):
-                    problem = f"t is not integer seconds: {t!r}"
-                elif isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p) or not 0 <= p <= 1:
-                    problem = f"p is not a probability: {p!r}"
-            if problem is None:
-                by_t[int(t)] = float(p)  # type: ignore[arg-type]
-                continue
-            day = span.days[0]
-            if isinstance(t, (int, float)) and not isinstance(t, bool):
-                try:
-                    candidate = dt.datetime.fromtimestamp(t, dt.timezone.utc).date()
-                    day = candidate if candidate in window else day
-                except (OverflowError, OSError, ValueError):
-                    pass
-            point_context = {"level": "point", "token_id": span.token_id}
-            book.reject(day, {"token_id": span.token_id, "point": point}, f"malformed price point: {problem}", None, point_context)
-        ordered = sorted(by_t)
-        return ordered, [by_t[t] for t in ordered]
+            try:
+                parsed = parse_clob_price_point(point, span.token_id)
+                ts = parsed["ts"]
+                assert ts is not None  # the parser requires t
+                by_ts[(ts - _EPOCH) // _MICROSECOND] = coerce_value(parsed["price"], _PRICE_TYPE)
+            except (ParseError, ValueError, InvalidOperation) as exc:
+                point_context = {"level": "point", "token_id": span.token_id}
+                day = _day_of_point(point, window) or span.days[0]
+                book.reject(day, {"token_id": span.token_id, "point": point}, f"malformed price point: {exc}", None, point_context)
+        ordered = sorted(by_ts)
+        return ordered, [by_ts[t] for t in ordered]
 
     def _token_tables(
         self, span: TokenSpan, points: list[Any], fidelity: int, fetched_at: dt.datetime, window: set[dt.date], book: DayBook
@@ -260,10 +266,10 @@ class PricesDataset:
         if not ts:
             return
         t_arr = pa.array(ts, pa.int64())
-        p_arr = pc.cast(pa.array(ps, pa.float64()), PRICES.field("price").type, safe=False)
+        p_arr = pa.array(ps, _PRICE_TYPE)  # exact: already quantized to the column's scale
         kept = 0
         for day in span.days:
-            lo, hi = (int(x.timestamp()) for x in day_bounds(day))
+            lo, hi = ((x - _EPOCH) // _MICROSECOND for x in day_bounds(day))
             mask = pc.and_(pc.greater_equal(t_arr, lo), pc.less(t_arr, hi))
             day_t = pc.filter(t_arr, mask)
             n = len(day_t)
@@ -274,7 +280,7 @@ class PricesDataset:
                 {
                     "token_id": pa.array([span.token_id] * n, pa.string()),
                     "condition_id": pa.array([span.condition_id] * n, pa.string()),
-                    "ts": pc.cast(pc.multiply(day_t, 1_000_000), pa.int64()).cast(PRICES.field("ts").type),
+                    "ts": day_t.cast(PRICES.field("ts").type),
                     "price": pc.filter(p_arr, mask),
                     "resolution_seconds": pa.array([fidelity * 60] * n, pa.int32()),
                     "source": pa.array([SOURCE] * n, pa.string()),

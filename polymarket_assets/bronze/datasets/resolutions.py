@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from polymarket_assets.bronze.coerce import RowCoercionError, coerce_row
-from polymarket_assets.bronze.engine.active_markets import CONDITION_ID_RE, DiscoverySink
+from polymarket_assets.bronze.engine.active_markets import DiscoverySink
 from polymarket_assets.bronze.engine.closed_markets import ClosedLookup, ClosedMarket, closed_markets_in
 from polymarket_assets.bronze.engine.dataset import Complete, Item, Rows
 from polymarket_assets.bronze.engine.metadata import range_label
@@ -36,7 +36,7 @@ from polymarket_assets.bronze.schemas import RESOLUTIONS
 from polymarket_assets.clients.data_api import DataApiClient, ResolutionV2, parse_resolution_v2
 from polymarket_assets.clients.data_api.client import MAX_CONDITIONS_PER_REQUEST
 from polymarket_assets.clients.errors import MalformedResponseError
-from polymarket_assets.clients.wire import ParseError
+from polymarket_assets.clients.wire import ParseError, is_condition_id
 
 if TYPE_CHECKING:
     from polymarket_assets.bronze.engine.run import RunContext
@@ -100,7 +100,7 @@ class ResolutionsDataset:
         markets: list[ClosedMarket] = []
         for closed in self.lookup.by_day.get(day, []):
             condition = closed.market["condition_id"]
-            if condition is None or not CONDITION_ID_RE.match(condition):
+            if not is_condition_id(condition):
                 self.without_condition_id += 1
                 continue
             markets.append(closed)

@@ -161,7 +161,7 @@ class ChainWalk:
                 out.put(("end", chain, None, None))
             except MalformedResponseError as exc:
                 out.put(("malformed", chain, exc, None))
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which fails the run
+            except BaseException as exc:
                 out.put(("error", chain, exc, None))
             finally:
                 self.pages.local.chain = None

@@ -7,8 +7,8 @@
 active on which day), ``upstream.py`` (reading another bronze dataset back).
 """
 
-from polymarket_assets.bronze.engine.dataset import Complete, Dataset, Item, NotWritten, Rows, Table
+from polymarket_assets.bronze.engine.dataset import Complete, Dataset, Item, Kept, NotWritten, Rows, Table
 from polymarket_assets.bronze.engine.object_walk import ObjectWalk, ObjectWalkSpec
 from polymarket_assets.bronze.engine.run import RunContext, run_dataset
 
-__all__ = ["Complete", "Dataset", "Item", "NotWritten", "ObjectWalk", "ObjectWalkSpec", "Rows", "RunContext", "Table", "run_dataset"]
+__all__ = ["Complete", "Dataset", "Item", "Kept", "NotWritten", "ObjectWalk", "ObjectWalkSpec", "Rows", "RunContext", "Table", "run_dataset"]

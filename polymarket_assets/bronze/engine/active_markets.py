@@ -28,8 +28,7 @@ quarantine of one day (:class:`DiscoverySink`), and a page of the wrong shape fa
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +36,13 @@ import dagster as dg
 
 from polymarket_assets.bronze.partitions import day_bounds, iso_z, to_day
 from polymarket_assets.clients.errors import MalformedResponseError
-from polymarket_assets.clients.wire import ParseError, json_list, parse_timestamp, to_bool, to_id_str
+from polymarket_assets.clients.gamma import GammaMarket, parse_gamma_market
+from polymarket_assets.clients.wire import ParseError, is_condition_id
 
 if TYPE_CHECKING:
     from polymarket_assets.bronze.engine.run import RunContext
 
 LATE_CLOSE_SLACK = dt.timedelta(days=30)
-CONDITION_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 GAMMA_PAGE_SIZE = 100
 
 #: ``on_reject(raw_object, reason, url)`` receives every Gamma market object that could not be read.
@@ -63,9 +62,23 @@ class ActiveMarket:
     closed_time: dt.datetime | None = None
     outcomes: tuple[str, ...] = ()
 
+    @classmethod
+    def from_gamma(cls, market: GammaMarket) -> ActiveMarket:
+        """The slice of a market parsed by the one Gamma parser (``clients/gamma``: ``parse_gamma_market``)."""
+        return cls(
+            market_id=market["market_id"],
+            condition_id=market["condition_id"],
+            token_ids=tuple(market["clob_token_ids"]),
+            start=market["start_date"],
+            end=market["end_date"],
+            closed=market["closed"],
+            closed_time=market["closed_time"],
+            outcomes=tuple(market["outcomes"]),
+        )
+
     @property
     def has_valid_condition(self) -> bool:
-        return bool(self.condition_id and CONDITION_ID_RE.match(self.condition_id))
+        return is_condition_id(self.condition_id)
 
     def active_on(self, day: dt.date | str) -> bool:
         """The lifetime rule of the module docstring for one UTC day.
@@ -84,33 +97,6 @@ class ActiveMarket:
 
     def active_days(self, days: Iterable[dt.date]) -> list[dt.date]:
         return [d for d in days if self.active_on(d)]
-
-
-def _market_from_gamma(obj: Any) -> ActiveMarket:
-    if not isinstance(obj, dict):
-        raise ParseError(f"Gamma market: expected a JSON object, got {type(obj).__name__}", obj)
-    market_id = to_id_str(obj.get("id"), field="id")
-    if not market_id:
-        raise ParseError("Gamma market without id", obj)
-    try:
-        tokens = tuple(t for t in (to_id_str(t, field="clobTokenIds") for t in (json_list(obj.get("clobTokenIds"), field="clobTokenIds") or [])) if t)
-        outcomes = tuple(str(o) for o in (json_list(obj.get("outcomes"), field="outcomes") or []))
-        start = parse_timestamp(obj.get("startDate"))
-        end = parse_timestamp(obj.get("endDate"))
-        closed_time = parse_timestamp(obj.get("closedTime"))
-        closed = to_bool(obj.get("closed"), field="closed")
-    except ValueError as exc:  # ParseError is a ValueError; so are bad timestamps
-        raise ParseError(f"Gamma market {market_id}: {exc}", obj) from exc
-    return ActiveMarket(
-        market_id=market_id,
-        condition_id=to_id_str(obj.get("conditionId"), field="conditionId"),
-        token_ids=tokens,
-        start=start,
-        end=end,
-        closed=closed,
-        closed_time=closed_time,
-        outcomes=outcomes,
-    )
 
 
 def discovery_queries(start_day: dt.date, end_day: dt.date) -> list[dict[str, Any]]:
@@ -150,7 +136,7 @@ def markets_active_in(
         for page in gamma.iter_market_pages(params, page_size=GAMMA_PAGE_SIZE):
             for obj in page.items:
                 try:
-                    market = _market_from_gamma(obj)
+                    market = ActiveMarket.from_gamma(parse_gamma_market(obj))
                 except ParseError as exc:
                     if on_reject is not None:
                         on_reject(obj, f"unreadable Gamma market: {exc}", page.url)
@@ -166,16 +152,6 @@ def markets_active_in(
 def _ordered(markets: Iterable[ActiveMarket]) -> list[ActiveMarket]:
     far_past = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return sorted(markets, key=lambda m: (m.start or far_past, int(m.market_id) if m.market_id.isdigit() else 0, m.market_id))
-
-
-def tokens_by_day(markets: Sequence[ActiveMarket], days: Sequence[dt.date]) -> dict[dt.date, dict[str, str | None]]:
-    """``{day: {token_id: condition_id}}`` for the tokens of markets active each day."""
-    result: dict[dt.date, dict[str, str | None]] = {d: {} for d in days}
-    for market in markets:
-        for day in market.active_days(days):
-            for token in market.token_ids:
-                result[day][token] = market.condition_id
-    return result
 
 
 class DiscoverySink:

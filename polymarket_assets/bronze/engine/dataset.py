@@ -10,7 +10,8 @@ only says how its source is fetched and which day each row belongs to:
   range; prices: one window of one fidelity);
 * ``fetch(batch, run)`` yields :class:`Rows` / :class:`Table` (typed rows of one day), then
   :class:`Complete` once some days can get no more rows (the engine checks the threshold over them and
-  commits each), or :class:`NotWritten` for days it leaves alone. It quarantines through ``run.book``;
+  commits each), :class:`NotWritten` for days it leaves alone, or :class:`Kept` for days whose existing
+  partition it keeps as their content (never overwritten). It quarantines through ``run.book``;
 * ``metadata(run)``: its own run metadata keys; ``written_status(day)``: a committed day's status text.
 """
 
@@ -64,7 +65,16 @@ class NotWritten:
     status: str
 
 
-Item = Union[Rows, Table, Complete, NotWritten]
+@dataclass(frozen=True)
+class Kept:
+    """``days``' existing partitions are kept as they are and stay their content (their rows and bytes are
+    reported as the partition's); ``status`` says why (e.g. a snapshot that can never be taken again)."""
+
+    days: Sequence[dt.date]
+    status: str
+
+
+Item = Union[Rows, Table, Complete, NotWritten, Kept]
 
 
 class Dataset(Protocol):

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from polymarket_assets.bronze.engine.dataset import Complete, Item, NotWritten, Rows, Table
+from polymarket_assets.bronze.engine.dataset import Complete, Item, Kept, NotWritten, Rows, Table
 from polymarket_assets.bronze.engine.quarantine import Quarantine, check_threshold
-from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition
+from polymarket_assets.bronze.parquet_io import PartitionWriter, WrittenPartition, partition_stats
 from polymarket_assets.clients.wire import compact_json
 
 #: Rows buffered per day before they are handed to the writer as one Arrow batch.
@@ -53,6 +53,8 @@ class RunReport:
     quarantined: dict[dt.date, int] = field(default_factory=dict)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     not_written: dict[dt.date, str] = field(default_factory=dict)
+    #: days whose existing partition the dataset kept (``Kept``): ``(rows, bytes, status)``.
+    kept_existing: dict[dt.date, tuple[int, int, str]] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
 
 
@@ -125,8 +127,11 @@ class DayBook:
         elif isinstance(item, NotWritten):
             for day in item.days:
                 self.report.not_written[day] = item.status
+        elif isinstance(item, Kept):
+            for day in item.days:
+                self.report.kept_existing[day] = (*partition_stats(self.bronze_root, self.asset, day), item.status)
         else:
-            raise TypeError(f"{self.asset}: a dataset's fetch yielded {type(item).__name__}, not Rows/Table/Complete/NotWritten")
+            raise TypeError(f"{self.asset}: a dataset's fetch yielded {type(item).__name__}, not Rows/Table/Complete/NotWritten/Kept")
 
     def _writer(self, state: DayState) -> PartitionWriter:
         if state.writer is None:

@@ -113,13 +113,19 @@ def rows_by_day_md(
     written: Mapping[str, tuple[int, int]],
     skipped: Sequence[str] = (),
     kept_label: str = "kept (written by an earlier attempt of this range)",
+    kept_existing: Mapping[str, tuple[int, int, str]] | None = None,
 ) -> str:
-    """Per-day table for range runs: ``{day: (rows, bytes)}`` plus days skipped on resume."""
+    """Per-day table for range runs: ``{day: (rows, bytes)}`` plus days skipped on resume, plus days whose
+    existing partition the dataset kept (``{day: (rows, bytes, status)}``)."""
+    kept_existing = kept_existing or {}
     lines = ["| day | rows | bytes | status |", "|---|---|---|---|"]
-    for day in sorted(set(written) | set(skipped)):
+    for day in sorted(set(written) | set(skipped) | set(kept_existing)):
         if day in written:
             rows, size = written[day]
             lines.append(f"| {day} | {rows} | {size} | written |")
+        elif day in kept_existing:
+            rows, size, status = kept_existing[day]
+            lines.append(f"| {day} | {rows} | {size} | {status} |")
         else:
             lines.append(f"| {day} | | | {kept_label} |")
     return "\n".join(lines)
@@ -170,15 +176,18 @@ def run_metadata(
     (rows, bytes, day window, preview, quarantine count; request counters stay run-wide), ``partition_bytes``,
     ``partition_status`` and the ``copied_to_partitions`` keys of the run metadata. Status of a day written by
     this run: ``written_status(day)``; of a kept day: "kept: committed by run <id> at <time>"; of a day the
-    dataset left alone: its ``NotWritten`` status."""
+    dataset left alone: its ``NotWritten`` status; of a day whose existing partition it kept: its ``Kept``
+    status (and that partition's rows and bytes, which count in the run's row count)."""
     per_day = {d.isoformat(): v for d, v in report.written.items()}
+    kept_existing = {d.isoformat(): v for d, v in report.kept_existing.items()}
     common = {
-        "rows_by_day": dg.MetadataValue.md(rows_by_day_md(per_day, sorted(kept))),
+        "rows_by_day": dg.MetadataValue.md(rows_by_day_md(per_day, sorted(kept), kept_existing=kept_existing)),
         "partitions_written": dg.MetadataValue.int(len(report.written)),
         "partitions_kept_from_checkpoint": dg.MetadataValue.int(len(kept)),
     }
     run_md = materialization_metadata(
-        table_or_rows_count=sum(r for r, _ in report.written.values()) + sum(int(v.get("rows", 0)) for v in kept.values()),
+        table_or_rows_count=sum(r for r, _ in report.written.values()) + sum(int(v.get("rows", 0)) for v in kept.values())
+        + sum(r for r, _, _ in report.kept_existing.values()),
         schema=schema,
         stats_delta=stats_delta,
         bytes_written=sum(b for _, b in report.written.values()),
@@ -217,6 +226,8 @@ def _partition_metadata(
         record = kept[day.isoformat()]
         rows, size = int(record.get("rows", 0)), int(record.get("bytes", 0))
         status = f"kept: committed by run {record.get('run_id')} at {record.get('committed_at')}"
+    elif day in report.kept_existing:
+        rows, size, status = report.kept_existing[day]
     else:
         rows = size = 0
         status = report.not_written.get(day, "not written")

@@ -145,14 +145,25 @@ def clob_market_tokens(obj: Any) -> list[ClobMarketToken]:
 
 def parse_clob_price_point(obj: Any, token_id: str | None = None) -> PricePoint:
     """A CLOB ``/prices-history`` point ``{"t": <int seconds>, "p": <float>}`` (§2.4), same keys as
-    :func:`parse_price_point_v2` (``resolution_seconds`` is unknown → ``None``)."""
+    :func:`parse_price_point_v2` (``resolution_seconds`` is unknown → ``None``). ``t`` must be integer
+    seconds and ``p`` a probability (a number in [0, 1], read from its JSON text); anything else is a
+    ``ParseError`` saying which."""
     point = require_mapping(obj, "CLOB price point")
-    if point.get("t") is None or point.get("p") is None:
+    t, p = point.get("t"), point.get("p")
+    if t is None or p is None:
         raise ParseError("CLOB price point needs t and p", obj)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or (isinstance(t, float) and not t.is_integer()):
+        raise ParseError(f"t is not integer seconds: {t!r}", obj)
+    try:
+        price = decimal_field(point, "p")
+    except ParseError:
+        price = None
+    if isinstance(p, bool) or price is None or not price.is_finite() or not 0 <= price <= 1:
+        raise ParseError(f"p is not a probability: {p!r}", obj)
     return {
         "token_id": token_id,
         "ts": ts_field(point, "t"),
-        "price": decimal_field(point, "p"),
+        "price": price,
         "resolution_seconds": None,
         "source": "clob",
     }

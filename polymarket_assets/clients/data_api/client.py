@@ -19,7 +19,6 @@ Rows are returned raw; parse with :func:`~polymarket_assets.clients.data_api.par
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -36,10 +35,9 @@ from polymarket_assets.clients.pagination import (
     optional_cursor,
     param_value,
 )
-from polymarket_assets.clients.wire import epoch_seconds
+from polymarket_assets.clients.wire import epoch_seconds, is_condition_id
 
 MAX_CONDITIONS_PER_REQUEST = 20
-CONDITION_ID_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
 #: Parameters the client manages; passing them as filters is an error.
 RESERVED_FILTERS = frozenset({"offset", "cursor", "limit", "condition", "condition_id", "conditionId", "market"})
 
@@ -47,7 +45,7 @@ RESERVED_FILTERS = frozenset({"offset", "cursor", "limit", "condition", "conditi
 def _condition_ids(conditions: Sequence[str]) -> list[str]:
     """Distinct, stripped condition ids, each ``0x`` + 64 hex (a Gamma id or a token id is refused here, not by a 400)."""
     ids = dedupe(str(c).strip() for c in conditions)
-    bad = [c for c in ids if not CONDITION_ID_RE.match(c)]
+    bad = [c for c in ids if not is_condition_id(c)]
     if bad:
         raise ValueError(f"condition ids must be 0x + 64 hex characters (not Gamma ids or token ids); got {bad[:3]}")
     return ids

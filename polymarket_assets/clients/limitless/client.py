@@ -29,9 +29,8 @@ from polymarket_assets.clients.pagination import CursorGuard, Page, envelope_lis
 
 log = logging.getLogger(__name__)
 
-#: Rows per ``/markets/active`` page (fixed by the server; §5.1).
-ACTIVE_PAGE_SIZE = 25
-#: Safety bound: ~550-860 open markets were observed, i.e. ≤ 35 pages.
+#: Safety bound: ``/markets/active`` pages hold 25 rows (fixed by the server; §5.1) and ~550-860 open markets
+#: were observed, i.e. ≤ 35 pages.
 DEFAULT_MAX_PAGES = 400
 
 

@@ -277,7 +277,7 @@ class SharedRateLimiter:
         self._last_leak[name] = now
         try:
             slot.leak()
-        except Exception as exc:  # noqa: BLE001 - dropping old permits is housekeeping; the next one retries
+        except Exception as exc:
             log.warning(f"rate limiter: dropping old permits of {name!r} failed: {exc}")
 
     def _timeout(self, slot: Slot, timeout: float | None, waited: float, still_needed: float) -> NoReturn:

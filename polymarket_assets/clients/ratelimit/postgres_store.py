@@ -45,7 +45,7 @@ class PostgresSlot:
         self.interval_ms = interval_ms
         try:
             self.bucket = PostgresBucket(store.pool(), table_name(budget.name, 30), [Rate(budget.limit, interval_ms)])
-        except Exception as exc:  # noqa: BLE001 - psycopg errors: insufficient privilege, connection lost
+        except Exception as exc:
             raise store.error(exc, f"creating the limiter table of budget {budget.name!r}") from exc
         table = sql.Identifier(self.bucket._full_tbl)
         self._restamp = sql.SQL(

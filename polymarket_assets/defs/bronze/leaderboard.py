@@ -8,7 +8,9 @@ from pydantic import Field
 
 from polymarket_assets.bronze.asset_defaults import POOL_LEADERBOARD, bronze_asset_kwargs
 from polymarket_assets.bronze.config import BronzeRunConfig
-from polymarket_assets.bronze.datasets.leaderboard import ASSET, snapshot_days
+from polymarket_assets.bronze.datasets.leaderboard import ASSET, LeaderboardDataset, check_days
+from polymarket_assets.bronze.engine import run_dataset
+from polymarket_assets.bronze.partitions import partition_days, utc_today
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 
 
@@ -39,13 +41,6 @@ class LeaderboardRunConfig(BronzeRunConfig):
 def leaderboard(
     context: dg.AssetExecutionContext, config: LeaderboardRunConfig, polymarket_api: PolymarketApiResource, lake: LakeResource
 ) -> dg.MaterializeResult:
-    return snapshot_days(
-        context,
-        polymarket_api=polymarket_api,
-        lake=lake,
-        max_rows_per_board=config.max_rows_per_board,
-        category=config.category,
-        limit=config.limit,
-        timeout=config.timeout,
-        max_quarantine_share=config.max_quarantine_share,
-    )
+    check_days(partition_days(context), utc_today())  # before any request or checkpoint: older days cannot be taken
+    dataset = LeaderboardDataset(max_rows_per_board=config.max_rows_per_board, category=config.category)
+    return run_dataset(context, dataset, lake=lake, config=config, api=polymarket_api)

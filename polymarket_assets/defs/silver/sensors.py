@@ -21,7 +21,6 @@ silver_automation_sensor = dg.AutomationConditionSensorDefinition(
 )
 
 
-
 @dg.sensor(
     name="silver_bronze_files_sensor",
     asset_selection=dg.AssetSelection.assets(*SILVER_KEYS),

@@ -1,22 +1,17 @@
 """``orderbook_logger_job``: one long but bounded run of the order-book logger (what the run does:
 ``polymarket_assets/streaming/logger_run.py``; the threads: ``polymarket_assets/streaming/logger.py``)."""
 
-from typing import Any
-
 import dagster as dg
 
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
-from polymarket_assets.streaming import logger_run
+from polymarket_assets.streaming.clock import Clock
 from polymarket_assets.streaming.logger_run import (
     DEFAULT_DURATION_MINUTES,
     JOB_NAME,
     MAX_RUNTIME_TAG,
     OrderbookLoggerConfig,
-    build_logger,
     max_runtime_seconds,
-    progress_text,
-    run_metadata,
-    warn_if_over_budget,
+    run_logger,
 )
 
 
@@ -31,58 +26,9 @@ def orderbook_logger_op(
     config: OrderbookLoggerConfig,
     polymarket_api: PolymarketApiResource,
     lake: LakeResource,
+    clock: dg.ResourceParam[Clock],
 ):
-    log = context.log
-    # slow path (discovery): the resource's clients, with transport retries; hot path (books): no retries
-    discovery = polymarket_api.clients()
-    hot = polymarket_api.clients(
-        timeout=config.request_timeout_seconds,
-        retries=0,
-        limiter_timeout=max(config.cadence_seconds, 1.0),
-        rate_limited=config.use_rate_limiter,
-    )
-    before = hot.stats.snapshot()
-
-    def publish_progress(report: dict[str, Any]) -> None:
-        """Live progress on the run itself (run tags show in the UI's run list and run page while it runs)."""
-        tags = {
-            "orderbook_logger/progress": progress_text(report),
-            "orderbook_logger/heartbeat": str(report.get("at")),
-        }
-        context.instance.add_run_tags(context.run_id, tags)
-
-    logger = build_logger(
-        config,
-        gamma=discovery.gamma,
-        clob=hot.clob,
-        limitless=discovery.limitless,
-        limitless_books=hot.limitless,
-        stream_dir=lake.stream,  # live files: this machine's disk (for a local lake, the lake's stream/ itself)
-        state_dir=lake.local_state,
-        heartbeat_dir=lake.state,  # in the lake, where the sensor reads it from any machine
-        shipper=lake.shipper(log),  # S3 lake: each file goes up when it is closed; None for a local lake
-        clock=logger_run.CLOCK_FACTORY(),
-        log=log,
-        run_tag=context.run_id.split("-")[0],
-        on_progress=publish_progress,
-        # called in the op thread once every source finished its first discovery pass
-        on_first_discovery=lambda lg: warn_if_over_budget(polymarket_api, config, lg, log),
-    )
-    try:
-        # returns at once: discovery (each source's first pass too) runs in its own threads beside the poller
-        summary = logger.run(config.duration_minutes * 60.0)
-    except (dg.DagsterExecutionInterruptedError, KeyboardInterrupt, SystemExit):
-        summary = logger.stop(reason="interrupted")
-        log.warning(
-            f"orderbook_logger interrupted: stopped and flushed in {summary.get('shutdown_seconds')}s "
-            f"(clean={summary.get('clean_shutdown')})"
-        )
-        raise
-    except BaseException:
-        logger.stop(reason="failed")
-        raise
-    summary["transport"] = hot.stats.since(before)  # every request of the run (shared counters: discovery too)
-    yield dg.Output(None, metadata=run_metadata(summary))
+    yield dg.Output(None, metadata=run_logger(context, config, polymarket_api=polymarket_api, lake=lake, clock=clock))
 
 
 @dg.job(

@@ -1,10 +1,11 @@
 -- silver.category_dim (incoming side of the merge): one row per tag_id among the bronze/gamma_categories
 -- days being loaded. Both record types carry the tag's columns ('tag': a tag created that day;
 -- 'event_tag': a link row repeating its tag), so a tag only ever seen through an event is still a category.
+-- label/slug are read as bronze wrote them: the Gamma parser already made '' NULL (bronze/rows.py).
 SELECT
     tag_id,
-    nullif(label, '')                           AS label,
-    nullif(slug, '')                            AS slug,
+    label,
+    slug,
     force_show,
     created_at,
     updated_at,

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from polymarket_assets.streaming.instruments import Instrument
 
 
 @dataclass
 class DiscoveryResult:
-    instruments: list[dict[str, Any]]
+    instruments: list[Instrument]
     markets: list[dict[str, Any]] = field(default_factory=list)  # metadata rows appended as JSONL
     warnings: list[str] = field(default_factory=list)
 
@@ -66,7 +69,7 @@ def parse_iso(value: Any) -> float | None:
     return dt.timestamp()
 
 
-def gamma_market_instruments(market: dict[str, Any], *, source: str, **extra: Any) -> list[dict[str, Any]]:
+def gamma_market_instruments(market: dict[str, Any], *, source: str, **extra: Any) -> list[Instrument]:
     """Two instruments (one per outcome token) for a Gamma market object; [] if it has no order book."""
     from polymarket_assets.streaming.instruments import VENUE_POLYMARKET, make_instrument
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, make_instrument
+from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, Instrument, make_instrument
 from polymarket_assets.streaming.venues import DiscoveryResult, iso_utc
 
 SOURCE = "limitless"
@@ -98,7 +98,7 @@ class LimitlessDiscovery:
         self.skipped: dict[str, int] = {}
 
     def discover(self, now: float) -> DiscoveryResult:
-        instruments: list[dict[str, Any]] = []
+        instruments: list[Instrument] = []
         metadata: list[dict[str, Any]] = []
         warnings: list[str] = []
         skipped: dict[str, int] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from polymarket_assets.streaming.instruments import Instrument
 from polymarket_assets.streaming.venues import DiscoveryResult, gamma_market_instruments, gamma_market_metadata
 
 WINDOW_SECONDS = 900
@@ -90,7 +91,7 @@ class PolymarketBtc15mDiscovery:
         for start in [s for s in self._cache if s < wanted[0]]:
             del self._cache[start]
         self._missing = any(start not in self._cache for start in wanted)
-        instruments: list[dict[str, Any]] = []
+        instruments: list[Instrument] = []
         markets: list[dict[str, Any]] = []
         for start in wanted:
             market = self._cache.get(start)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any, Iterable
 
+from polymarket_assets.streaming.instruments import Instrument
 from polymarket_assets.streaming.venues import DiscoveryResult, gamma_market_instruments, gamma_market_metadata
 
 SOURCE = "polymarket_general"
@@ -91,7 +92,7 @@ class PolymarketGeneralDiscovery:
         if self.all_active:
             candidates.extend(self.gamma.iter_markets({"active": "true", "closed": "false"}, page_size=100))
         seen: set[str] = set()
-        instruments: list[dict[str, Any]] = []
+        instruments: list[Instrument] = []
         markets: list[dict[str, Any]] = []
         for market in candidates:
             condition = market.get("conditionId")

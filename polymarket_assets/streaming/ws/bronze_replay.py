@@ -70,7 +70,7 @@ class ReplayStats:
     rows_by_type: Counter[str] = field(default_factory=Counter)
 
 
-def _dt_ms(ms: int | None):  # noqa: ANN202 - datetime | None
+def _dt_ms(ms: int | None):
     return None if ms is None else EPOCH + timedelta(milliseconds=ms)
 
 

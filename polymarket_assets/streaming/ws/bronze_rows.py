@@ -187,7 +187,7 @@ class PolymarketRows(PolymarketBooks):
         self.sink = sink
         sink.machine = self
 
-    def apply(self, rec: R.Record):  # noqa: ANN201
+    def apply(self, rec: R.Record):
         self.event_index = 0
         return super().apply(rec)
 
@@ -280,7 +280,7 @@ class LimitlessRows(LimitlessBooks):
         self.sink = sink
         sink.machine = self
 
-    def _recv(self, rec: R.Record):  # noqa: ANN202
+    def _recv(self, rec: R.Record):
         before = self.counts["system"]
         out = super()._recv(rec)
         if self.counts["system"] != before:

@@ -127,7 +127,7 @@ class LimitlessStream:
                 try:
                     instruments = await asyncio.to_thread(self.discover, self.clock())
                     self.selection.update_discovered(targets_from_instruments(instruments, VENUE))
-                except Exception as exc:  # noqa: BLE001 - keep the previous set
+                except Exception as exc:
                     self.metrics.incr("discovery_errors")
                     log.warning("limitless ws discovery failed (keeping the previous set): %s", exc)
             # on every discovery pass the whole set is sent again: a cheap refresh of every book
@@ -174,7 +174,7 @@ class LimitlessStream:
             await asyncio.gather(discovery, return_exceptions=True)
             try:
                 await asyncio.wait_for(self.sio.disconnect(), 5)
-            except BaseException:  # noqa: BLE001 - stopping anyway
+            except BaseException:
                 pass
             if self.metrics.connections_open:  # the disconnect handler did not run (cancelled): record it
                 await self._on_disconnect("stop")

@@ -61,13 +61,13 @@ class Effects:
 
 
 class PolymarketBooks(PolymarketSteps):
-    def __init__(self, **kwargs):  # noqa: ANN003 - see PolymarketSteps
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.last_data_ns: dict[str, int] = {}
         self.event_index = 0  # position of the event being applied in its frame (bronze rows record it)
 
     # -- public views ----------------------------------------------------------------------------
-    def book(self, asset_id: str):  # noqa: ANN201 - Book | None
+    def book(self, asset_id: str):
         """The asset's book if it is trusted now, else ``None`` (never a book known to be wrong)."""
         st = self.assets.get(asset_id)
         return st.book if st is not None and st.status == FRESH else None

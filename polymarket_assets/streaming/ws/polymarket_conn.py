@@ -133,7 +133,7 @@ class Shard:
             log.warning("polymarket ws %s closed (%s) after %.1f s; reconnecting in %.2f s", self.conn_id, reason, lived, delay)
             await self.stream.sleep(delay)
 
-    async def _session(self, ws) -> str:  # noqa: ANN001 - websockets ClientConnection
+    async def _session(self, ws) -> str:
         opts = self.stream.options
         self.generation += 1
         self.conn_id = f"{self.stream.session_tag}p{self.index:03d}.{self.generation}"
@@ -174,11 +174,11 @@ class Shard:
             self.ws = None
             try:
                 await asyncio.wait_for(ws.close(), opts.close_timeout)
-            except BaseException:  # noqa: BLE001 - already broken; nothing more to do
+            except BaseException:
                 ws.transport.abort() if getattr(ws, "transport", None) is not None else None
         return reason
 
-    async def _reader(self, ws) -> str:  # noqa: ANN001
+    async def _reader(self, ws) -> str:
         record = self.stream.record
         conn = self.conn_id
         try:
@@ -188,7 +188,7 @@ class Shard:
             return f"ConnectionClosed: {exc}"
         return "closed by the server"
 
-    async def _pinger(self, ws) -> str:  # noqa: ANN001
+    async def _pinger(self, ws) -> str:
         while True:
             await asyncio.sleep(self.stream.options.ping_interval)
             await ws.send(PING)
@@ -242,7 +242,7 @@ class Shard:
         self.stream.record(R.Record(time.time_ns(), VENUE, self.conn_id, R.RESYNC, json.dumps({"via": "rest", "assets": assets})))
         try:
             books = await asyncio.to_thread(self.stream.rest_books, assets)  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001 - fall back to a resubscribe
+        except Exception as exc:
             log.warning("REST resync of %d assets on %s failed (%s); resubscribing instead", len(assets), self.conn_id, exc)
             return False
         self.stream.record(R.Record(time.time_ns(), VENUE, self.conn_id, R.REST, fastjson.dumps(list(books)).decode()))

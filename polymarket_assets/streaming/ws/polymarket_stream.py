@@ -165,7 +165,7 @@ class PolymarketStream:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 self.metrics.incr("shard_crashes")
                 log.exception("polymarket ws shard %d crashed; restarting it", shard.index)
                 await self.sleep(1.0)
@@ -176,7 +176,7 @@ class PolymarketStream:
                 try:
                     instruments = await asyncio.to_thread(self.discover, self.clock())
                     self.selection.update_discovered(targets_from_instruments(instruments, VENUE))
-                except Exception as exc:  # noqa: BLE001 - keep the previous set
+                except Exception as exc:
                     self.metrics.incr("discovery_errors")
                     log.warning("polymarket ws discovery failed (keeping the previous set): %s", exc)
             await self.reconcile()

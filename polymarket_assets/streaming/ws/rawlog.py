@@ -182,7 +182,7 @@ class RawLogWriter:
         if self.on_closed is not None:
             try:
                 self.on_closed(Path(self.stats.files[-1]))
-            except Exception as exc:  # noqa: BLE001 - the file is safe on local disk; the next run's sync ships it
+            except Exception as exc:
                 log.error("handing %s to the stream shipper failed: %s (the next run ships it)", self.stats.files[-1], exc)
 
     def _write_batch(self, batch: list[R.Record]) -> None:
@@ -251,7 +251,7 @@ class RawLogWriter:
                 if stopping and not self._queue:
                     break
             self._finish_file()
-        except BaseException as exc:  # noqa: BLE001 - reported through .error and close()
+        except BaseException as exc:
             self.error = OSError(f"raw-log writer for {self.venue} failed writing under {self.root}: {exc}")
             log.error("%s (%d records not written are still queued)", self.error, len(self._queue))
 

@@ -135,7 +135,7 @@ async def run_streams(
         if on_heartbeat is not None:
             try:
                 on_heartbeat(progress_report(session, streams, started))
-            except Exception as exc:  # noqa: BLE001 - a failed heartbeat write must not stop the capture
+            except Exception as exc:
                 out.warning(f"orderbook stream heartbeat failed: {exc}")
 
     async def metrics_loop() -> None:
@@ -200,7 +200,7 @@ async def run_streams(
         for venue, s in streams.items():
             try:
                 writers[venue].close()
-            except BaseException as exc:  # noqa: BLE001 - report the first failure, keep closing the others
+            except BaseException as exc:
                 failure = failure or exc
             flush_gaps()
             open_gaps = s.machine.open_gaps()

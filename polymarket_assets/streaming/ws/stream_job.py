@@ -102,7 +102,7 @@ class DiscoveryFeed:
                     self._last[d.source] = (now, instruments)
                     for warning in result.warnings:
                         self.log.warning(f"{d.source} discovery: {warning}")
-                except Exception as exc:  # noqa: BLE001 - keep the previous set, retry next pass
+                except Exception as exc:
                     self.log.warning(f"{d.source} discovery failed (keeping its previous {len(instruments)} instruments): {exc}")
             out.extend(instruments)
         return out
@@ -227,7 +227,7 @@ def run_in_thread(kwargs: dict[str, Any], *, on_heartbeat: Callable[[dict[str, A
     def target() -> None:
         try:
             box["summary"] = run_streams_blocking(stop_event=stop, on_heartbeat=on_heartbeat, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the op thread
+        except BaseException as exc:
             box["error"] = exc
         finally:
             done.set()
