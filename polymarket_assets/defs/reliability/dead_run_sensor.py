@@ -1,4 +1,4 @@
-"""``dead_run_sensor`` (RUNNING by default): every 30 s, marks STARTED/STARTING runs whose processes are gone
+"""``dead_run_sensor`` (RUNNING by default): every 15 s, marks STARTED/STARTING runs whose processes are gone
 (kill -9, OOM killer, machine restart) as failed and frees the pool slots they hold, with a log line per run.
 Dagster's own run monitoring cannot check a run worker launched by the default run launcher, and frees slots
 only of runs that have ended. How a run is judged dead: ``polymarket_assets/reliability/stuck_runs.py``."""
@@ -10,7 +10,7 @@ from polymarket_assets.reliability.stuck_runs import heal
 
 @dg.sensor(
     name="dead_run_sensor",
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Marks runs whose process is gone (kill -9, OOM, restart) as failed and frees their pool slots.",
 )
