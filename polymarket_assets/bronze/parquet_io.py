@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from polymarket_assets.bronze.partitions import to_day
+from polymarket_assets.paths import child
 
 PART_FILE = "part-0.parquet"
 STAGING_DIR = "_staging"
@@ -40,7 +41,7 @@ DEFAULT_MAX_BUFFER_BYTES = 64 * 1024 * 1024
 
 
 def partition_dir(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> Path:
-    return Path(bronze_root) / asset / f"dt={to_day(day).isoformat()}"
+    return child(bronze_root, asset, f"dt={to_day(day).isoformat()}", what="asset")
 
 
 def partition_file(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> Path:
@@ -117,7 +118,7 @@ def _pid_alive(pid: int) -> bool:
 
 def clean_orphans(bronze_root: str | os.PathLike[str], asset: str) -> int:
     """Remove staging files of ``asset`` left by writers that no longer run. Returns how many went."""
-    staging = Path(bronze_root) / STAGING_DIR / asset
+    staging = child(bronze_root, STAGING_DIR, asset, what="asset")
     removed = 0
     if not staging.is_dir():
         return 0
@@ -159,7 +160,7 @@ class PartitionWriter:
         self.max_buffer_bytes = max_buffer_bytes
         self.final_dir = partition_dir(self.bronze_root, asset, self.day)
         self.final_path = self.final_dir / PART_FILE
-        staging = self.bronze_root / STAGING_DIR / asset
+        staging = child(self.bronze_root, STAGING_DIR, asset, what="asset")
         staging.mkdir(parents=True, exist_ok=True)
         clean_orphans(self.bronze_root, asset)
         self.tmp_path = staging / f"dt={self.day.isoformat()}.{os.getpid()}.{uuid.uuid4().hex[:12]}.parquet.tmp"

@@ -40,6 +40,7 @@ from typing import Any
 
 from polymarket_assets.atomic_files import atomic_write_json
 from polymarket_assets.bronze.partitions import to_day
+from polymarket_assets.paths import child
 
 RUNNING = "running"
 FAILED = "failed"
@@ -52,7 +53,7 @@ def _now() -> str:
 
 
 def checkpoint_path(state_root: str | os.PathLike[str], asset: str, first: dt.date | str, last: dt.date | str) -> Path:
-    return Path(state_root) / "checkpoints" / asset / f"{to_day(first).isoformat()}..{to_day(last).isoformat()}.json"
+    return child(state_root, "checkpoints", asset, f"{to_day(first).isoformat()}..{to_day(last).isoformat()}.json", what="asset")
 
 
 class RangeCheckpoint:

@@ -23,6 +23,8 @@ import dagster as dg
 
 from polymarket_assets.atomic_files import atomic_write_bytes
 from polymarket_assets.bronze.partitions import to_day
+from polymarket_assets.paths import child
+from polymarket_assets.redact import redact
 
 _SEQ = itertools.count()
 
@@ -32,7 +34,7 @@ class Quarantine:
         self.root = Path(quarantine_root)
         self.asset = asset
         self.day = to_day(day)
-        self.directory = self.root / asset / f"dt={self.day.isoformat()}"
+        self.directory = child(self.root, asset, f"dt={self.day.isoformat()}", what="asset")
         self.count = 0
         self.bytes = 0
         self.reasons: dict[str, int] = {}
@@ -49,7 +51,7 @@ class Quarantine:
             "asset": self.asset,
             "day": self.day.isoformat(),
             "reason": reason,
-            "url": url,
+            "url": redact(url) if url else url,
             "quarantined_at": now.isoformat(),
             "bytes": len(raw),
             "sha256": hashlib.sha256(raw).hexdigest(),
@@ -68,7 +70,7 @@ class Quarantine:
 
 def quarantined_files(quarantine_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> list[Path]:
     """The body files quarantined for one asset and day (oldest first)."""
-    directory = Path(quarantine_root) / asset / f"dt={to_day(day).isoformat()}"
+    directory = child(quarantine_root, asset, f"dt={to_day(day).isoformat()}", what="asset")
     return sorted(directory.glob("*.body")) if directory.is_dir() else []
 
 
