@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from polymarket_assets.bronze.partitions import to_day
 from polymarket_assets.paths import child
+from polymarket_assets.storage_errors import disk_full, is_disk_full
 
 PART_FILE = "part-0.parquet"
 STAGING_DIR = "_staging"
@@ -164,14 +165,18 @@ class PartitionWriter:
         staging.mkdir(parents=True, exist_ok=True)
         clean_orphans(self.bronze_root, asset)
         self.tmp_path = staging / f"dt={self.day.isoformat()}.{os.getpid()}.{uuid.uuid4().hex[:12]}.parquet.tmp"
-        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            self.tmp_path,
-            schema,
-            compression=COMPRESSION,
-            compression_level=COMPRESSION_LEVEL,
-            use_dictionary=True,
-            write_statistics=True,
-        )
+        try:
+            self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+                self.tmp_path,
+                schema,
+                compression=COMPRESSION,
+                compression_level=COMPRESSION_LEVEL,
+                use_dictionary=True,
+                write_statistics=True,
+            )
+        except OSError as exc:
+            self.tmp_path.unlink(missing_ok=True)
+            raise self._storage_error(exc) from exc
         self._buffer: list[pa.RecordBatch] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
@@ -213,7 +218,14 @@ class PartitionWriter:
         table = pa.Table.from_batches(self._buffer, schema=self.schema)
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
         # Row groups of at most row_group_size rows (a flush can hold a little more than that).
-        self._writer.write_table(table, row_group_size=self.row_group_size)
+        try:
+            self._writer.write_table(table, row_group_size=self.row_group_size)
+        except OSError as exc:
+            self.abort()
+            raise self._storage_error(exc) from exc
+
+    def _storage_error(self, exc: OSError) -> OSError:
+        return disk_full(self.tmp_path, f"bronze/{self.asset} {self.day}", exc) if is_disk_full(exc) else exc
 
     # -- finishing ----------------------------------------------------------------------------
     def commit(self) -> WrittenPartition:
@@ -222,10 +234,14 @@ class PartitionWriter:
             raise RuntimeError(f"PartitionWriter for {self.asset} {self.day} is already closed")
         self._flush()
         assert self._writer is not None
-        self._writer.close()
-        self._writer = None
-        with open(self.tmp_path, "rb") as fh:
-            os.fsync(fh.fileno())
+        try:
+            self._writer.close()
+            self._writer = None
+            with open(self.tmp_path, "rb") as fh:
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            self.abort()
+            raise self._storage_error(exc) from exc
         size = self.tmp_path.stat().st_size
         self.final_dir.mkdir(parents=True, exist_ok=True)
         os.replace(self.tmp_path, self.final_path)
