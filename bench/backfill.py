@@ -110,6 +110,13 @@ def _serve_budgeted(conn: Any, days: list[dt.date], world_args: dict[str, Any], 
 
 
 def budget_mode(args: argparse.Namespace) -> int:
+    seen, meta, rows, step_wall, total_wall, peak = run_backfill(args)
+    return report_backfill(args, seen, meta, rows, step_wall, total_wall, peak)
+
+
+def run_backfill(args: argparse.Namespace, data_dir: str | None = None, local_dir: str | None = None) -> tuple[Any, ...]:
+    """One budget-mode backfill of the 7-day world; the lake is a temporary directory, or ``data_dir`` (e.g.
+    ``s3://bucket/prefix`` from ``bench/lake.py``, with ``local_dir`` for this machine's files)."""
     days = [FIRST + dt.timedelta(days=i) for i in range(7)]
     limit = max(1, round(200 * args.window / 10 / args.scale)) if args.limit is None else args.limit
     safety_ms = 50 if args.safety_ms is None else args.safety_ms
@@ -130,13 +137,14 @@ def budget_mode(args: argparse.Namespace) -> int:
                 window_seconds={name: float(args.window) for name in budgets},
                 safety_margin_ms=safety_ms,
             )
+            lake = LakeResource(data_dir=data_dir or str(root), local_dir=local_dir or (str(root / "local") if data_dir else None))
             resources = {
                 "rate_limiter": limiter,
                 "polymarket_api": PolymarketApiResource(rate_limiter=limiter, gamma_url=base_url, data_url=base_url, clob_url=base_url),
-                "lake": LakeResource(data_dir=str(root)),
+                "lake": lake,
             }
             print(
-                f"budget: {GROUP} {limit} req / {args.window:g} s (published 200 / 10 s), limiter safety margin {safety_ms} ms, "
+                f"lake: {lake.root}; budget: {GROUP} {limit} req / {args.window:g} s (published 200 / 10 s), limiter safety margin {safety_ms} ms, "
                 f"latency {args.latency_ms:g} ms, page_size {args.page_size}, workers {args.workers}; server in its own process; "
                 f"{n_markets} markets, {n_trades} trades in the world",
                 flush=True,
@@ -154,24 +162,29 @@ def budget_mode(args: argparse.Namespace) -> int:
             parent.send("stats")
             seen = parent.recv()
             meta = result.get_asset_materialization_events()[0].materialization.metadata
-            rows = sum(read_partition(root / "bronze", "trades", d).num_rows for d in days)
+            rows = sum(read_partition(lake.bronze, "trades", d).num_rows for d in days)
     finally:
         parent.send("stop")
         server.join(timeout=10)
+    return seen, meta, rows, float(meta["elapsed_seconds"].value), total_wall, rss.peak
+
+
+def report_backfill(args: argparse.Namespace, seen: dict[str, Any], meta: Any, rows: int, step_wall: float, total_wall: float, peak: int) -> int:
+    days = [FIRST + dt.timedelta(days=i) for i in range(7)]
+    limit = max(1, round(200 * args.window / 10 / args.scale)) if args.limit is None else args.limit
     arrivals = seen["arrivals"]
     n = len(arrivals)
-    step_wall = float(meta["elapsed_seconds"].value)
     phase_wall = arrivals[-1] - arrivals[0] + args.latency_ms / 1000 if arrivals else 0.0
     rate = limit / args.window
     minimum = least_time(n, limit, args.window)
-    share, ratio = n / (rate * step_wall), step_wall / minimum
+    share, ratio = n / (rate * step_wall), (step_wall / minimum if minimum else float("nan"))  # nan: fewer requests than one window
     print(f"requests to /v2/trades: {n} ({meta['pages'].value} pages, {meta['condition_chains'].value} chains); Gamma requests: {seen['gamma']}")
     print(f"rows written: {rows} over {len(days)} partitions ({meta['rows_after_range_paged_through'].value} rows after the range paged through)")
     print(f"wall time: asset step {step_wall:.2f} s (trades phase, first to last arrival {phase_wall:.2f} s; dg.materialize incl. Dagster {total_wall:.2f} s)")
     print(f"share of the /trades budget used: requests / (rate x wall) = {n} / ({rate:g}/s x {step_wall:.2f} s) = {share:.3f} (trades phase: {n / (rate * phase_wall):.3f}); target >= 0.9")
     print(f"wall / least time the budget allows: {step_wall:.2f} / {minimum:.2f} = {ratio:.3f} (trades phase: {phase_wall / minimum:.3f}); target <= 1.2")
     print(f"max requests in any {args.window:g} s window: {seen['max_in_window']} (budget {limit}); 429 answers: {seen['http_429']}; transport retries: {meta['retries'].value}")
-    print(f"peak RSS (the pipeline process): {mib(rss.peak)}; ru_maxrss {mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}")
+    print(f"peak RSS (the pipeline process): {mib(peak)}; ru_maxrss {mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}")
     return 0 if seen["http_429"] == 0 and share >= 0.9 and ratio <= 1.2 else 1
 
 
@@ -224,7 +237,7 @@ def memory_mode(args: argparse.Namespace) -> int:
         server.join(timeout=10)
 
 
-def main(argv: list[str] | None = None) -> int:
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window", type=float, default=2.0, help="budget window in seconds (default 2 = the published 10 s / 5)")
     parser.add_argument("--scale", type=float, default=1.0, help="extra division of the count (default 1: 40 per 2 s)")
@@ -245,7 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", action="store_true", help="measure peak RSS for one 2M-trade partition instead")
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--memory-markets", type=int, default=50)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
     return memory_mode(args) if args.memory else budget_mode(args)
 
 

@@ -52,7 +52,7 @@ def _phase_ctas(lake: Path, db: Path, columns: str) -> dict[str, Any]:
     return {"seconds": time.monotonic() - started, "rows": rows}
 
 
-def _phase_materialize(lake: Path, db: Path, memory_limit: str | None = None) -> dict[str, Any]:
+def _phase_materialize(lake: Path | str, db: Path, memory_limit: str | None = None) -> dict[str, Any]:
     import dagster as dg
     from dagster_duckdb import DuckDBResource
 
@@ -80,7 +80,8 @@ def _phase_materialize(lake: Path, db: Path, memory_limit: str | None = None) ->
 
 
 def _child(argv: list[str]) -> int:
-    phase, lake, db = argv[0], Path(argv[1]), Path(argv[2])
+    phase, db = argv[0], Path(argv[2])
+    lake: Any = argv[1] if argv[1].startswith("s3://") else Path(argv[1])  # bench/lake.py: a lake on S3
     if phase == "ctas":
         out = _phase_ctas(lake, db, "*")
     elif phase == "ctas_silver_columns":
@@ -105,7 +106,7 @@ def _vm_hwm_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_phase(phase: str, lake: Path, db: Path) -> dict[str, Any]:
+def run_phase(phase: str, lake: Path | str, db: Path) -> dict[str, Any]:
     """Run one phase in a fresh process; add its wall time (its peak RSS in MiB comes from the child)."""
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, __file__, "--child", phase, str(lake), str(db)], cwd=REPO,

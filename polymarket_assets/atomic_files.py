@@ -1,7 +1,7 @@
 """Crash-safe small-file writes: a reader sees the old file or the new one, never a torn one.
 
-Used for range checkpoints, quarantined bodies and their notes, the active-instruments snapshot and the
-logger's heartbeat. (Bronze Parquet partitions have their own staged writer in ``bronze/parquet_io.py``.)
+Used by the lake for local writes (`LakePath.write_bytes`: range checkpoints, quarantined bodies, the logger's
+heartbeat) and for the active-instruments snapshot. (Bronze Parquet partitions have their own staged writer in ``bronze/parquet_io.py``.)
 """
 
 from __future__ import annotations

@@ -1,20 +1,20 @@
-"""Keep credentials out of logs, metadata and error messages.
+"""Keep secrets out of logs, metadata and error messages.
 
-``redact(text)`` masks, anywhere in a string:
+Two levels:
 
-* the password of a URL's user info (``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``;
-  ``redis://:secret@host`` likewise) and the user info of a URL without a password but with a token
-  (``https://token@host``);
-* the values of credential-like query parameters (``password``, ``token``, ``secret``, ``key``, ``signature``,
-  ``X-Amz-Credential`` / ``X-Amz-Signature`` / ``X-Amz-Security-Token`` ...);
-* AWS access key ids (``AKIA...`` / ``ASIA...``) and ``aws_secret_access_key = ...`` style assignments;
-* every value currently set in a credential environment variable (``AWS_SECRET_ACCESS_KEY``,
-  ``AWS_SESSION_TOKEN``, any ``*PASSWORD*``, ``*SECRET*``, ``*TOKEN*`` variable, and the password part of a
-  ``POLYMARKET_*_URL`` / ``*_DATABASE_URL``), wherever it appears verbatim.
-
-``redact_url(url)`` is the URL-only form. ``RedactingFilter`` is a ``logging.Filter`` that applies ``redact``
-to a record's message (install it on a handler or logger that may see URLs). Apply ``redact`` where a value
-from the environment or configuration can reach a message: the clients' errors and the settings' errors do.
+* Known URLs: every URL the platform names in a message (the limiter's ``POLYMARKET_RATELIMIT_URL``, the Dagster
+  Postgres URL of ``polymarket-assets doctor``, an S3 endpoint) goes through :func:`mask_url`; every error text
+  from a driver that might echo a connection string goes through :func:`scrub` with that URL's secrets
+  (:func:`url_secrets`).
+* Any text: :func:`redact` masks, anywhere in a string, the password of a URL's user info
+  (``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``), a token-only user info
+  (``https://<token>@host``), the values of credential-like query parameters (``password``, ``token``,
+  ``secret``, ``api_key``, ``X-Amz-Signature`` / ``X-Amz-Credential`` / ``X-Amz-Security-Token`` ...), AWS access
+  key ids (``AKIA...``), ``aws_secret_access_key = ...`` assignments, and every value currently set in a
+  credential environment variable (``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, any ``*PASSWORD*``,
+  ``*SECRET*``, ``*TOKEN*`` variable, and the password of any ``*_URL`` / ``*_DSN`` variable) wherever it appears
+  verbatim. The API clients' errors, the settings' errors, urllib3's retry log and the quarantine's sidecars go
+  through it. :class:`RedactingFilter` applies it to log records.
 """
 
 from __future__ import annotations
@@ -22,9 +22,58 @@ from __future__ import annotations
 import logging
 import os
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
+#: query parameters that carry a secret (libpq ``password=``, tokens of object stores and proxies).
+SECRET_PARAMS = frozenset({"password", "pass", "passwd", "secret", "token", "access_token", "sslpassword", "secret_key"})
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password and any secret query value replaced by ``***`` (user, host, port and path kept).
+
+    ``postgresql://polymarket:s3cret@db:5432/rl`` -> ``postgresql://polymarket:***@db:5432/rl``;
+    ``redis://:s3cret@cache:6379/0`` -> ``redis://:***@cache:6379/0``. A text that is not a URL comes back as is.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:{MASK}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
+            query = urlencode([(k, MASK if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret strings inside ``url`` (password, secret query values), raw and percent-decoded."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found: list[str] = []
+    if parts.password:
+        found.append(parts.password)
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in SECRET_PARAMS and value:
+            found.append(value)
+    return sorted({s for v in found for s in (v, unquote(v)) if s}, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str] | tuple[str, ...]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``***`` (longest first)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@")
 _URL_TOKEN_ONLY = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]{16,})@")
@@ -69,17 +118,14 @@ def redact(text: object) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password (or token-only user info) and credential query values masked."""
+    """:func:`mask_url`, plus a token-only user info and everything :func:`redact` masks."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return redact(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0] if ":" in userinfo else ""
-        netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
-    return redact(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
+    if "@" in parts.netloc and ":" not in parts.netloc.rsplit("@", 1)[0]:
+        url = urlunsplit((parts.scheme, f"{MASK}@{parts.netloc.rsplit('@', 1)[1]}", parts.path, parts.query, parts.fragment))
+    return redact(mask_url(url))
 
 
 class RedactingFilter(logging.Filter):

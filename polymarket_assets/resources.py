@@ -4,7 +4,7 @@ Resource keys used throughout the code location:
 
 * ``rate_limiter`` — :class:`RateLimiterResource` (budgets configurable from run config YAML)
 * ``polymarket_api`` — :class:`PolymarketApiResource` (base URLs, timeouts, retries; ``.clients()`` builds them)
-* ``lake`` — :class:`LakeResource` (where bronze/stream/state/quarantine live)
+* ``lake`` — :class:`LakeResource` (the lake, local or S3: bronze, stream, quarantine, checkpoints; local state)
 * ``duckdb`` — ``dagster_duckdb.DuckDBResource`` (silver; writes serialised by the ``duckdb`` pool)
 """
 
@@ -22,19 +22,27 @@ from polymarket_assets import settings
 from polymarket_assets.clients.api_clients import ApiClients
 from polymarket_assets.clients.guarded_endpoint import BadBodyHook
 from polymarket_assets.clients.http import HttpOptions, HttpTransport, NoRateLimit, TransportStats
+from polymarket_assets.lake import Lake, LakePath, open_lake
 
 
 class RateLimiterResource(dg.ConfigurableResource):
-    """One sliding-window rate limiter shared by every thread and process on this machine.
+    """One sliding-window rate limiter shared by every thread and process — on this machine, or on every machine.
 
-    Its state is a SQLite file (``POLYMARKET_RATELIMIT_DB``, default ``<data dir>/_state/ratelimit.sqlite``),
-    so concurrent runs, backfills and the order-book logger together stay within each budget.
+    Its state is in the store ``POLYMARKET_RATELIMIT_URL`` names: a SQLite file (default
+    ``<local dir>/_state/ratelimit.sqlite``: every process of one machine), or Postgres / Redis (every process of
+    every machine), so concurrent runs, backfills and the order-book logger together stay within each budget.
+    The store is reached when the first client is built (at the start of a step): an unusable one fails there,
+    naming the setting and the URL with its password masked.
     """
 
-    db_path: Optional[str] = Field(default=None, description="SQLite file for the shared limiter state.")
+    url: Optional[str] = Field(
+        default=None, description="Overrides POLYMARKET_RATELIMIT_URL: sqlite:///<file>, postgresql://… or redis://…."
+    )
+    db_path: Optional[str] = Field(default=None, description="A SQLite file for the limiter state (the same as url: sqlite:///<file>).")
     budgets: dict[str, int] = Field(
         default_factory=dict,
-        description="Requests per window for named budgets, e.g. {'data:/trades': 150}. Names: see README.",
+        description="Requests per window for named budgets, e.g. {'data:/trades': 150}. Names: see README. "
+        "Applied over POLYMARKET_RATELIMIT_BUDGETS.",
     )
     window_seconds: dict[str, float] = Field(
         default_factory=dict,
@@ -45,19 +53,28 @@ class RateLimiterResource(dg.ConfigurableResource):
     _limiter: Any = PrivateAttr(default=None)
     _pid: Optional[int] = PrivateAttr(default=None)
 
-    def get_limiter(self) -> Any:
+    def effective_budgets(self) -> dict[str, Any]:
+        """The published budgets, then ``POLYMARKET_RATELIMIT_BUDGETS``, then this resource's config."""
         from polymarket_assets.clients.budgets import merge_budgets
+
+        try:
+            base = merge_budgets(settings.ratelimit_budgets())
+        except ValueError as exc:
+            raise settings.SettingError(f"{settings.RATELIMIT_BUDGETS.env}: {exc}") from exc
+        overrides: dict[str, dict[str, float]] = {name: {"limit": limit} for name, limit in self.budgets.items()}
+        for name, seconds in self.window_seconds.items():
+            overrides.setdefault(name, {})["window_seconds"] = seconds
+        return merge_budgets(overrides, base=base)
+
+    def get_limiter(self) -> Any:
+        """This process's limiter, its store reached once (``check``) when it is built."""
         from polymarket_assets.clients.ratelimit import SharedRateLimiter
 
         if self._limiter is None or self._pid != os.getpid():
-            overrides: dict[str, dict[str, float]] = {name: {"limit": limit} for name, limit in self.budgets.items()}
-            for name, seconds in self.window_seconds.items():
-                overrides.setdefault(name, {})["window_seconds"] = seconds
-            self._limiter = SharedRateLimiter(
-                settings.ratelimit_db_path(self.db_path),
-                merge_budgets(overrides),
-                safety_ms=self.safety_margin_ms,
-            )
+            url, origin = settings.ratelimit_url(self.url, db_override=self.db_path)
+            limiter = SharedRateLimiter(url, self.effective_budgets(), safety_ms=self.safety_margin_ms, origin=origin)
+            limiter.check()
+            self._limiter = limiter
             self._pid = os.getpid()
         return self._limiter
 
@@ -65,7 +82,9 @@ class RateLimiterResource(dg.ConfigurableResource):
 class PolymarketApiResource(dg.ConfigurableResource):
     """Builds the pure API clients (:meth:`clients`) over transports that share the rate limiter and counters.
 
-    A base URL left empty here comes from its environment variable, then the public default.
+    A base URL left empty here comes from its environment variable, then the public default. The two
+    WebSocket URLs (:meth:`ws_url`) live here too, beside the REST base URLs of the same venues, so one resource
+    config points the whole platform (REST and streams) at other endpoints.
     """
 
     rate_limiter: RateLimiterResource
@@ -73,6 +92,8 @@ class PolymarketApiResource(dg.ConfigurableResource):
     clob_url: Optional[str] = Field(default=None, description=f"Overrides {settings.CLOB_URL.env}.")
     data_url: Optional[str] = Field(default=None, description=f"Overrides {settings.DATA_URL.env}.")
     limitless_url: Optional[str] = Field(default=None, description=f"Overrides {settings.LIMITLESS_URL.env}.")
+    polymarket_ws_url: Optional[str] = Field(default=None, description=f"Overrides {settings.POLYMARKET_WS_URL.env} (market-channel WebSocket).")
+    limitless_ws_url: Optional[str] = Field(default=None, description=f"Overrides {settings.LIMITLESS_WS_URL.env} (Socket.IO).")
     user_agent: Optional[str] = Field(default=None, description=f"Overrides {settings.USER_AGENT.env}.")
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -159,39 +180,81 @@ class PolymarketApiResource(dg.ConfigurableResource):
         override = getattr(self, field)
         source = f"resource config polymarket_api.{field}"
         base_url = settings.resolve_base_url(setting, override, source=source)
-        if override:
-            origin = source
-        elif os.environ.get(setting.env, "").strip():
-            origin = f"environment variable {setting.env}"
-        else:
-            origin = f"the default (set {setting.env} to change it)"
-        return base_url, origin
+        return base_url, settings.value_origin(setting, override, source=source)
+
+    def ws_url(self, venue: str) -> tuple[str, str]:
+        """``(ws/wss URL, where it came from)`` of a venue's WebSocket feed (``polymarket`` | ``limitless``)."""
+        field, setting = {
+            "polymarket": ("polymarket_ws_url", settings.POLYMARKET_WS_URL),
+            "limitless": ("limitless_ws_url", settings.LIMITLESS_WS_URL),
+        }[venue]
+        return settings.resolve_ws_url(setting, getattr(self, field), source=f"resource config polymarket_api.{field}")
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Where files live. ``data_dir`` empty → ``POLYMARKET_DATA_DIR`` → ``./data``."""
+    """Where files live (``polymarket_assets.lake``): the lake — a local directory or ``s3://bucket/prefix`` —
+    and this machine's own directory. ``data_dir`` empty → ``POLYMARKET_DATA_DIR`` → ``./data``; ``local_dir``
+    empty → ``POLYMARKET_LOCAL_DIR`` → the lake root if local, else ``./data``.
 
-    data_dir: Optional[str] = Field(default=None, description=f"Overrides {settings.DATA_DIR.env}.")
+    In the lake (shared by every machine): ``bronze``, ``quarantine``, ``stream_lake`` (shipped stream files),
+    ``state`` (range checkpoints, the logger's heartbeat). On this machine: ``stream`` (the loggers' live
+    files), ``local_state`` (SQLite limiter, active-instruments snapshot), upload staging. For a local lake the
+    two coincide: ``stream`` is the lake's own stream directory and nothing is shipped.
+    """
+
+    data_dir: Optional[str] = Field(
+        default=None, description=f"Overrides {settings.DATA_DIR.env}: a local directory or s3://bucket/prefix."
+    )
+    local_dir: Optional[str] = Field(default=None, description=f"Overrides {settings.LOCAL_DIR.env}.")
 
     @property
-    def root(self) -> Path:
-        return settings.data_dir(self.data_dir)
+    def lake(self) -> Lake:
+        """The lake, opened (and for S3 checked: endpoint, credentials, bucket) on first use in a process."""
+        source = "resource config lake.data_dir" if self.data_dir else None
+        return open_lake(self.data_dir, local_dir=self.local_dir, source=source)
 
     @property
-    def bronze(self) -> Path:
+    def root(self) -> LakePath:
+        return self.lake.root
+
+    @property
+    def bronze(self) -> LakePath:
         return self.root / "bronze"
 
     @property
-    def quarantine(self) -> Path:
+    def quarantine(self) -> LakePath:
         return self.root / "bronze" / "_quarantine"
 
     @property
-    def stream(self) -> Path:
+    def state(self) -> LakePath:
+        """Shared state in the lake: ``checkpoints/``, the order-book logger's heartbeat."""
+        return self.root / "_state"
+
+    @property
+    def stream_lake(self) -> LakePath:
+        """Where the stream files are in the lake (what the compactions read)."""
         return self.root / "stream"
 
     @property
-    def state(self) -> Path:
-        return settings.state_dir(self.root)
+    def local_root(self) -> Path:
+        return settings.local_dir(self.local_dir, lake_override=self.data_dir)
+
+    @property
+    def local_state(self) -> Path:
+        return settings.local_state_dir(self.local_root)
+
+    @property
+    def stream(self) -> Path:
+        """The loggers' live files on this machine (a local lake: its own ``stream/``)."""
+        lake = self.lake
+        return Path(self.stream_lake.fs_path) if not lake.remote else self.local_root / "stream"
+
+    def shipper(self, log: Any = None) -> Any:
+        """A :class:`~polymarket_assets.lake.shipping.StreamShipper` from :attr:`stream` to :attr:`stream_lake`,
+        or ``None`` for a local lake (the live files are already in it)."""
+        from polymarket_assets.lake.shipping import shipper_for
+
+        return shipper_for(self.lake, local_root=self.stream, lake_root=self.stream_lake, log=log)
 
 
 def default_resources() -> dict[str, Any]:

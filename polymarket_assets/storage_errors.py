@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 from pathlib import Path
 
 DATA_DIR_ENV = "POLYMARKET_DATA_DIR"
@@ -62,7 +63,7 @@ def corrupt_bronze_file(exc: BaseException, bronze_root: str | os.PathLike[str],
         return CorruptFileError(
             errno.EIO,
             f"The bronze file {path} cannot be read as Parquet ({exc}). It is bronze/{asset} partition {day}: move it "
-            f"aside (mv '{path}' '{path}.corrupt'), re-materialize that partition (dagster asset materialize -m "
+            f"aside (mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.corrupt')}), re-materialize that partition (dagster asset materialize -m "
             f"polymarket_assets --select key:bronze/{asset} --partition {day}) and re-run silver. {table} keeps what "
             "it held before this load; nothing of the failed day was written.",
         )
@@ -73,7 +74,7 @@ def corrupt_duckdb(database: str | os.PathLike[str], exc: BaseException) -> Corr
     return CorruptFileError(
         errno.EIO,
         f"The silver DuckDB file {database} is not a valid DuckDB database ({exc}). Silver and gold are built "
-        f"from bronze, which is untouched: move the file aside (mv '{database}' '{database}.corrupt') and "
+        f"from bronze, which is untouched: move the file aside (mv {shlex.quote(str(database))} {shlex.quote(str(database) + '.corrupt')}) and "
         "re-materialize silver and gold (dagster asset materialize -m polymarket_assets --select 'group:silver or "
         "group:gold'), or restore the file from a backup.",
     )

@@ -1,16 +1,26 @@
-"""Atomic, streaming Parquet partitions: ``<bronze_root>/<asset>/dt=YYYY-MM-DD/part-0.parquet``.
+"""Atomic, streaming Parquet partitions: ``<bronze>/<asset>/dt=YYYY-MM-DD/part-0.parquet``, on a local disk or S3.
+
+``bronze_root`` is anything :func:`polymarket_assets.lake.as_lake_path` takes: ``LakeResource.bronze`` (a
+``LakePath``), a local directory, or an ``s3://`` URI.
 
 How a partition is written (``PartitionWriter``):
 
-1. rows stream into a temporary file under ``<bronze_root>/_staging/<asset>/`` (same filesystem, outside
-   every ``<asset>/dt=*/`` directory, so readers globbing ``<asset>/*/*.parquet`` never see it), one row group
-   at a time (zstd, dictionary encoding, statistics), so memory stays bounded by one row group per writer;
-2. ``commit()`` closes the file, fsyncs it, and ``os.replace``-s it onto ``dt=…/part-0.parquet``. That
-   rename is atomic: a reader sees either the previous complete partition or the new complete one, never a
-   mix and never a half-written file. A re-run replaces the file, so rows are never duplicated;
+1. rows stream into a temporary file on local disk, one row group at a time (zstd, dictionary encoding,
+   statistics), so memory stays bounded by one row group per writer. Local lake: under
+   ``<bronze>/_staging/<asset>/`` (same filesystem as the partition, outside every ``<asset>/dt=*/``
+   directory, so readers globbing ``<asset>/*/*.parquet`` never see it). S3 lake: under
+   ``<local dir>/_staging/bronze/<asset>/``;
+2. ``commit()`` closes the file (footer written), fsyncs it and makes it THE partition in one step
+   (``Lake.commit_file``): locally ``os.replace`` onto ``dt=…/part-0.parquet``; on S3 one upload of the
+   finished file to that key (a PUT, or a multipart upload whose completion is atomic). Either way a reader
+   sees the previous complete partition or the new complete one, never a mix and never a half-written file.
+   A re-run replaces the same key, so rows are never duplicated; any other ``*.parquet`` left in the
+   partition directory is then removed (a partition is exactly one file);
 3. leaving the ``with`` block without ``commit()`` (an exception, a kill) removes the temporary file; a
-   process killed with SIGKILL leaves an orphan in ``_staging`` that the next writer of the same asset
-   removes (orphans are recognised by the writer's pid no longer running).
+   process killed with SIGKILL leaves an orphan in the staging directory that the next writer of the same asset
+   on the same machine removes (orphans are recognised by the writer's pid no longer running). Nothing of an
+   uncommitted partition ever reaches S3 (an upload cut short by a crash is an incomplete multipart upload,
+   invisible to readers; README "Beyond one machine" suggests the bucket lifecycle rule that clears them).
 
 A partition with no rows is still written (a zero-row file carrying the schema), so "this day was
 processed and had nothing" differs from "this day was never processed".
@@ -30,8 +40,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from polymarket_assets.bronze.partitions import to_day
-from polymarket_assets.paths import child
+from polymarket_assets.lake import LakePath, as_lake_path
+from polymarket_assets.paths import component
 from polymarket_assets.storage_errors import disk_full, is_disk_full
+
+BronzeRoot = LakePath | str | os.PathLike[str]
 
 PART_FILE = "part-0.parquet"
 STAGING_DIR = "_staging"
@@ -41,68 +54,65 @@ DEFAULT_ROW_GROUP_SIZE = 128_000
 DEFAULT_MAX_BUFFER_BYTES = 64 * 1024 * 1024
 
 
-def partition_dir(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> Path:
-    return child(bronze_root, asset, f"dt={to_day(day).isoformat()}", what="asset")
+def partition_dir(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> LakePath:
+    return as_lake_path(bronze_root) / component(asset, "asset") / f"dt={to_day(day).isoformat()}"
 
 
-def partition_file(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> Path:
+def partition_file(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> LakePath:
     return partition_dir(bronze_root, asset, day) / PART_FILE
 
 
-def partition_exists(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> bool:
+def partition_files(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> list[LakePath]:
+    """The committed Parquet files of one partition (one, normally; none if it is missing), sorted."""
+    return [p for p, info in partition_dir(bronze_root, asset, day).children() if p.suffix == ".parquet" and info.is_file]
+
+
+def partition_exists(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> bool:
     """True when a committed partition is visible (an empty, zero-row partition counts)."""
-    directory = partition_dir(bronze_root, asset, day)
-    return directory.is_dir() and any(p.suffix == ".parquet" for p in directory.iterdir())
+    return bool(partition_files(bronze_root, asset, day))
 
 
-def partition_stats(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> tuple[int, int]:
-    """``(rows, bytes)`` of a committed partition from the Parquet footers (no data read); ``(0, 0)`` if missing."""
-    directory = partition_dir(bronze_root, asset, day)
+def _parquet_file(path: LakePath) -> pq.ParquetFile:
+    """A ParquetFile over ``path``: the local file, or (S3) one GET of the whole object, so the rows come from
+    one version of it even if it is replaced while being read."""
+    if path.local is not None:
+        return pq.ParquetFile(path.local)
+    return pq.ParquetFile(pa.BufferReader(path.read_bytes()))
+
+
+def partition_stats(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> tuple[int, int]:
+    """``(rows, bytes)`` of a committed partition from the Parquet footers (no data pages read); ``(0, 0)`` if missing."""
     rows = size = 0
-    for f in sorted(directory.glob("*.parquet")) if directory.is_dir() else []:
-        rows += pq.ParquetFile(f).metadata.num_rows
-        size += f.stat().st_size
+    for f in partition_files(bronze_root, asset, day):
+        with f.open_input_file() as fh:
+            rows += pq.ParquetFile(fh).metadata.num_rows
+            size += fh.size()
     return rows, size
 
 
-def read_partition(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str) -> pa.Table:
+def read_partition(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> pa.Table:
     """Every row of one partition (raises ``FileNotFoundError`` naming the path when it is missing)."""
-    directory = partition_dir(bronze_root, asset, day)
-    files = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+    files = partition_files(bronze_root, asset, day)
     if not files:
-        raise FileNotFoundError(f"no bronze partition at {directory}")
-    tables = [pq.read_table(f) for f in files]
+        raise FileNotFoundError(f"no bronze partition at {partition_dir(bronze_root, asset, day)}")
+    tables = [_parquet_file(f).read() for f in files]
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
-def iter_partition_batches(bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str, batch_size: int = 10_000):
-    """Stream a partition as record batches (bounded memory for large partitions)."""
-    directory = partition_dir(bronze_root, asset, day)
-    files = sorted(directory.glob("*.parquet")) if directory.is_dir() else []
+def iter_partition_batches(bronze_root: BronzeRoot, asset: str, day: dt.date | str, batch_size: int = 10_000):
+    """Stream a partition as record batches (local: bounded memory; S3: the object is fetched once, whole)."""
+    files = partition_files(bronze_root, asset, day)
     if not files:
-        raise FileNotFoundError(f"no bronze partition at {directory}")
+        raise FileNotFoundError(f"no bronze partition at {partition_dir(bronze_root, asset, day)}")
     for f in files:
-        yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size)
+        yield from _parquet_file(f).iter_batches(batch_size=batch_size)
 
 
 @dataclass(frozen=True)
 class WrittenPartition:
-    path: Path
+    path: LakePath
     rows: int
     bytes: int
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -117,9 +127,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def clean_orphans(bronze_root: str | os.PathLike[str], asset: str) -> int:
+def staging_dir(bronze_root: BronzeRoot, asset: str) -> Path:
+    """The local directory where ``asset``'s partitions are written before their commit."""
+    root = as_lake_path(bronze_root)
+    return root.lake.staging_dir(root) / component(asset, "asset")
+
+
+def clean_orphans(bronze_root: BronzeRoot, asset: str) -> int:
     """Remove staging files of ``asset`` left by writers that no longer run. Returns how many went."""
-    staging = child(bronze_root, STAGING_DIR, asset, what="asset")
+    staging = staging_dir(bronze_root, asset)
     removed = 0
     if not staging.is_dir():
         return 0
@@ -146,14 +162,14 @@ class PartitionWriter:
 
     def __init__(
         self,
-        bronze_root: str | os.PathLike[str],
+        bronze_root: BronzeRoot,
         asset: str,
         day: dt.date | str,
         schema: pa.Schema,
         row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
         max_buffer_bytes: int = DEFAULT_MAX_BUFFER_BYTES,
     ):
-        self.bronze_root = Path(bronze_root)
+        self.bronze_root = as_lake_path(bronze_root)
         self.asset = asset
         self.day = to_day(day)
         self.schema = schema
@@ -161,7 +177,7 @@ class PartitionWriter:
         self.max_buffer_bytes = max_buffer_bytes
         self.final_dir = partition_dir(self.bronze_root, asset, self.day)
         self.final_path = self.final_dir / PART_FILE
-        staging = child(self.bronze_root, STAGING_DIR, asset, what="asset")
+        staging = staging_dir(self.bronze_root, asset)
         staging.mkdir(parents=True, exist_ok=True)
         clean_orphans(self.bronze_root, asset)
         self.tmp_path = staging / f"dt={self.day.isoformat()}.{os.getpid()}.{uuid.uuid4().hex[:12]}.parquet.tmp"
@@ -237,20 +253,15 @@ class PartitionWriter:
         try:
             self._writer.close()
             self._writer = None
-            with open(self.tmp_path, "rb") as fh:
-                os.fsync(fh.fileno())
+            size = self.bronze_root.lake.commit_file(self.tmp_path, self.final_path)  # the atomic step
         except OSError as exc:
             self.abort()
             raise self._storage_error(exc) from exc
-        size = self.tmp_path.stat().st_size
-        self.final_dir.mkdir(parents=True, exist_ok=True)
-        os.replace(self.tmp_path, self.final_path)
+        self._done = True
         # A partition is exactly one file: drop anything else a different layout may have left.
-        for stray in self.final_dir.glob("*.parquet"):
+        for stray in partition_files(self.bronze_root, self.asset, self.day):
             if stray.name != PART_FILE:
                 stray.unlink(missing_ok=True)
-        _fsync_dir(self.final_dir)
-        self._done = True
         return WrittenPartition(self.final_path, self.rows, size)
 
     def abort(self) -> None:
@@ -276,7 +287,7 @@ class PartitionWriter:
 
 
 def write_partition(
-    bronze_root: str | os.PathLike[str], asset: str, day: dt.date | str, schema: pa.Schema, rows: Iterable[dict[str, Any]], **kwargs: Any
+    bronze_root: BronzeRoot, asset: str, day: dt.date | str, schema: pa.Schema, rows: Iterable[dict[str, Any]], **kwargs: Any
 ) -> WrittenPartition:
     """Write a whole (small) partition in one call."""
     with PartitionWriter(bronze_root, asset, day, schema, **kwargs) as writer:

@@ -17,6 +17,11 @@ The order-book snapshots (``ORDERBOOK_SNAPSHOTS``, compacted from the logger's J
 instants are ``timestamp[ms, tz=UTC]`` (the logger writes milliseconds), prices ``decimal128(18, 6)`` and level
 sizes ``decimal128(28, 8)``, exact as the logger wrote them; they have no ``raw_json`` or ``fetched_at``
 (``received_ts`` is the fetch time, ``source_file`` the JSONL file a row came from).
+
+The WebSocket order-book events (``ORDERBOOK_WS_EVENTS``, compacted from the stream's raw log) use the same
+book price/size types; ``ts_received`` is ``timestamp[us, tz=UTC]`` (the raw log's nanoseconds truncated),
+``ts_exchange`` the venue's milliseconds; ``detail`` (JSON text) keeps what a typed column cannot hold (control
+details, lifecycle payloads, unknown events verbatim).
 """
 
 from __future__ import annotations
@@ -274,6 +279,32 @@ ORDERBOOK_SNAPSHOTS = pa.schema(
     ]
 )
 
+# One row per input of the WebSocket book state machines (bronze/datasets/orderbook_ws_events.py; the row kinds:
+# polymarket_assets/streaming/ws/bronze_rows.py). Sorted by (market, asset_id, ts_received, seq, idx).
+ORDERBOOK_WS_EVENTS = pa.schema(
+    [
+        pa.field("venue", pa.string(), nullable=False),  # polymarket | limitless
+        pa.field("market", pa.string()),  # condition id (Polymarket) | market slug (Limitless)
+        pa.field("asset_id", pa.string()),  # token id (Polymarket) | market slug (Limitless: one book per market)
+        pa.field("event_type", pa.string(), nullable=False),
+        pa.field("side", pa.string()),  # bid | ask (levels); buy | sell (trade prints: the taker's side)
+        pa.field("price", BOOK_PRICE),
+        pa.field("size", BOOK_SIZE),
+        pa.field("best_bid", BOOK_PRICE),  # as the venue's message carried it
+        pa.field("best_ask", BOOK_PRICE),
+        pa.field("tick_size", BOOK_PRICE),
+        pa.field("hash", pa.string()),
+        pa.field("ts_exchange", BOOK_TS),
+        pa.field("ts_received", TS, nullable=False),
+        pa.field("connection_id", pa.string(), nullable=False),
+        pa.field("seq", pa.int64(), nullable=False),  # the record's position in the venue's raw log of the day
+        pa.field("idx", pa.int32(), nullable=False),  # the row's position among its record's rows
+        pa.field("event_idx", pa.int32(), nullable=False),  # the event within the record (one book's levels share it)
+        pa.field("detail", pa.string()),
+        pa.field("source_file", pa.string(), nullable=False),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "gamma_events": GAMMA_EVENTS,
     "gamma_categories": GAMMA_CATEGORIES,
@@ -284,4 +315,5 @@ SCHEMAS: dict[str, pa.Schema] = {
     "leaderboard": LEADERBOARD,
     "resolutions": RESOLUTIONS,
     "orderbook_snapshots": ORDERBOOK_SNAPSHOTS,
+    "orderbook_ws_events": ORDERBOOK_WS_EVENTS,
 }

@@ -6,9 +6,15 @@ client takes an :class:`Endpoint` (one family's base URL bound to the shared :cl
 limiter, retries, counters); :class:`ApiClients` holds all four over one transport (in the platform:
 ``PolymarketApiResource.clients()``). Clients return raw decoded JSON (``dict``/``list``) or :class:`Page`
 objects that also carry the raw body; the ``parse_*`` functions turn those into typed rows (``TypedDict``).
+The two WebSocket feeds have pure protocol packages of their own (no I/O: the messages a client sends and
+received frames parsed to typed events): :mod:`~polymarket_assets.clients.clob_ws` (the CLOB market channel,
+§4, §7.1) and :mod:`~polymarket_assets.clients.limitless_ws` (the Limitless Socket.IO ``/markets`` namespace,
+§5.4); their connections live in :mod:`polymarket_assets.streaming.ws`. :mod:`~polymarket_assets.clients.fastjson`
+is the hot path's JSON codec (orjson when installed).
 Section numbers in docstrings refer to ``docs/api_reference.md``.
 """
 
+from polymarket_assets.clients import clob_ws, fastjson, limitless_ws
 from polymarket_assets.clients.api_clients import ApiClients
 from polymarket_assets.clients.clob import (
     ClobClient,
@@ -82,6 +88,10 @@ __all__ = [
     "ClobClient",
     "DataApiClient",
     "LimitlessClient",
+    # WebSocket protocols (pure) and the hot path's JSON codec
+    "clob_ws",
+    "limitless_ws",
+    "fastjson",
     # transport
     "HttpTransport",
     "HttpOptions",

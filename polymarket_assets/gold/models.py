@@ -185,16 +185,16 @@ CALIBRATION_RELIABILITY = Model(
     ),
 )
 
-#: The documented shape of ``silver.orderbook_bbo`` (the WebSocket capture's best bid/ask change log), read when it
-#: exists; until then an empty relation of these columns.
-ORDERBOOK_BBO_COLUMNS = (
-    Col("asset_id", "VARCHAR", "Outcome token id.", ()),
-    Col("ts_exchange", TS, "The venue's time of the change.", ()),
-    Col("best_bid", BOOK_PRICE, "Best bid after the change.", ()),
-    Col("best_ask", BOOK_PRICE, "Best ask after the change.", ()),
-    Col("bid_size", "DECIMAL(28, 8)", "Shares at the best bid.", ()),
-    Col("ask_size", "DECIMAL(28, 8)", "Shares at the best ask.", ()),
-)
+def _columns_of(table: str, *names: str) -> tuple[Col, ...]:
+    """The declared columns ``names`` of silver ``table`` (its model is the one source of their types)."""
+    by_name = {c.name: c for c in SILVER_MODELS[table].columns}
+    return tuple(by_name[n] for n in names)
+
+
+#: What btc15m_windows reads of the WebSocket capture's silver tables — optional: a deployment that never ran
+#: orderbook_stream_job has neither table, and reads an empty relation of these columns instead.
+ORDERBOOK_BBO_COLUMNS = _columns_of("orderbook_bbo", "asset_id", "ts_exchange", "best_bid", "best_ask", "bid_size", "ask_size")
+ORDERBOOK_GAPS_COLUMNS = _columns_of("orderbook_gaps", "asset_id", "start_ts", "end_ts")
 
 
 def _books(*columns: str) -> tuple[str, ...]:
@@ -207,12 +207,13 @@ BTC15M_WINDOWS = Model(
     kind="table",
     description="One row per BTC 15-minute up/down window: slug, start, outcome (Up/Down), and from the books of its Up "
     "token (the WebSocket BBO where it exists, else the REST logger's snapshots): the mid at open, at t − 5 min and "
-    "t − 1 min, mean spread, mean shares at the best bid and ask, and the number of book rows.",
+    "t − 1 min (never a WebSocket top held across a gap of that book), mean spread, mean shares at the best bid and "
+    "ask, and the number of book rows.",
     grain="one row per window (slug btc-updown-15m-<start>) seen in the books or the resolutions",
     key=("slug",),
     sources=("orderbook_snapshot_fact", "market_resolution_dim"),
     source_layer="silver",
-    optional_sources=(("orderbook_bbo", ORDERBOOK_BBO_COLUMNS),),
+    optional_sources=(("orderbook_bbo", ORDERBOOK_BBO_COLUMNS), ("orderbook_gaps", ORDERBOOK_GAPS_COLUMNS)),
     price_columns=("mid_open", "mid_t5", "mid_t1"),
     nullable_prices=True,
     extra_checks=(WINDOW_RULES,),

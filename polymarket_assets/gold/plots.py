@@ -131,7 +131,8 @@ def price_path(conn: Any, opts: PlotOptions) -> Figure:
     fig = _figure()
     picked = _pick_market(conn, opts.market)
     if picked is None:
-        why = f"Market {opts.market!r} not found." if opts.market else "No trades yet."
+        why = (f"Market {opts.market!r} not found: set plot_market to a slug or condition_id of silver.market_dim\n"
+               "that has trades in gold.token_ohlcv." if opts.market else "No trades yet.")
         return _empty(fig, "Price path", why)
     condition, label = picked
     outcomes = dict(_rows(conn, "SELECT token_id, coalesce(outcome, 'outcome ' || outcome_index) FROM silver.market_token_dim "
@@ -250,11 +251,14 @@ def draw(conn: Any, name: str, opts: PlotOptions, data_root: Path) -> tuple[Path
 
 
 def render_plots(conn: Any, model: Model, result: Any, config: Any, lake: Any) -> dict[str, Any]:
-    """The asset builder's hook: draw ``model.plots`` and return their metadata (``plot``, ``plot_path``)."""
+    """The asset builder's hook: draw ``model.plots`` and return their metadata (``plot``, ``plot_path``).
+
+    The PNGs go beside the DuckDB file, on this machine (``LakeResource.local_root``: the data directory for a
+    local lake, ``POLYMARKET_LOCAL_DIR`` when the lake is on S3); the UI shows them from the metadata itself."""
     opts = PlotOptions(market=getattr(config, "plot_market", None), top_markets=getattr(config, "plot_top_markets", 8))
     md: dict[str, Any] = {}
     for name in model.plots:
-        path, png = draw(conn, name, opts, Path(lake.root))
+        path, png = draw(conn, name, opts, Path(lake.local_root))
         suffix = "" if len(model.plots) == 1 else f"_{name}"
         md[f"plot{suffix}"] = dg.MetadataValue.md(plot_markdown(png, name.replace("_", " ")))
         md[f"plot_path{suffix}"] = dg.MetadataValue.path(str(path))

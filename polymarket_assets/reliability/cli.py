@@ -1,4 +1,4 @@
-"""``polymarket-assets`` (also ``python -m polymarket_assets.reliability``): heal stuck runs and pool slots.
+"""``polymarket-assets slots`` / ``heal`` (also ``python -m polymarket_assets.reliability``): stuck runs and pool slots.
 
     polymarket-assets slots                 # every pool: limit, who holds a slot, is its process alive
     polymarket-assets heal                  # mark runs whose process is gone as failed, free their slots
@@ -70,17 +70,22 @@ def _heal(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="polymarket-assets", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("slots", help="show every pool's slots, their runs and whether those runs' processes are alive")
-    heal = sub.add_parser("heal", help="mark runs whose process is gone as failed and free their pool slots")
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``slots`` and ``heal`` to the ``polymarket-assets`` command (``polymarket_assets/cli.py``)."""
+    commands.add_parser("slots", help="show every pool's slots, their runs and whether those runs' processes are alive")
+    heal = commands.add_parser("heal", help="mark runs whose process is gone as failed and free their pool slots")
     heal.add_argument("--dry-run", action="store_true", help="print what would be done, change nothing")
     heal.add_argument("--force", metavar="RUN_ID", action="append", default=[], help="treat this run as dead (repeatable)")
-    args = parser.parse_args(argv)
-    if args.command == "slots":
-        return _slots()
-    return _heal(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    return _slots() if args.command == "slots" else _heal(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m polymarket_assets.reliability", description=__doc__.splitlines()[0])
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -55,7 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     world = offline.build(args.first, args.days, btc_windows_per_day=args.btc_windows_per_day)
     last = world.days[-1]
     if not args.no_stream:
-        stream = settings.data_dir(args.data_dir) / "stream"
+        try:
+            stream = settings.data_dir(args.data_dir) / "stream"
+        except settings.SettingError as exc:
+            print(f"{exc}\nThe replay writes its synthetic logger captures into a local data directory: pass --data-dir "
+                  "<a local directory> (and run the platform on a local lake), or --no-stream to serve the APIs only.",
+                  file=sys.stderr)
+            return 2
         files = world.write_stream(stream)
         print(f"wrote {sum(files.values())} synthetic logger snapshots of {len(world.btc)} BTC 15-minute windows "
               f"into {stream} ({len(files)} files)", flush=True)

@@ -91,6 +91,9 @@ def source_key(model: Model, source: str) -> dg.AssetKey:
 
 
 def load_text(model: Model) -> str:
+    if model.python is not None:
+        return (f"Fact with a Python transform ({model.python.__module__}): each bronze day dt is recomputed by it and "
+                "replaced as a whole, in one transaction, when its files change.")
     if model.kind == "table":
         names = ", ".join(f"{model.source_layer}.{s}" for s in model.sources)
         optional = "".join(f" (and {model.source_layer}.{s} where it exists)" for s, _ in model.optional_sources)
@@ -146,6 +149,7 @@ def materialization_metadata(model: Model, result: LoadResult) -> dict[str, Any]
         "days_unchanged": result.days_unchanged,
         "days_removed": len(result.days_removed),
         "days_failed_checks": len(result.days_failed),
+        "days_changed_while_loading": len(result.days_changed_while_loading),
         "rows_inserted": result.rows_inserted,
         "rows_deleted": result.rows_deleted,
         "source_rows_read": result.source_rows,

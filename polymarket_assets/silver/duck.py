@@ -181,5 +181,5 @@ def parquet_rows(conn: duckdb.DuckDBPyConnection, files: Sequence[str]) -> int:
     """Rows in ``files`` from their Parquet footers (no data pages read)."""
     if not files:
         return 0
-    row = conn.execute(f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata({sql_list(files)})").fetchone()
-    return int(row[0]) if row else 0
+    rows = conn.execute(f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata({sql_list(files)})").fetchall()
+    return int(rows[0][0]) if rows else 0  # fetchall: leaves no unfinished result (DuckDB 2 refuses register() then)

@@ -2,9 +2,11 @@
 
 Small API (no Dagster import, usable by any DuckDB loader):
 
-* :func:`scan_partitions` lists ``<dataset dir>/dt=YYYY-MM-DD/*.parquet`` and fingerprints each day from the
-  files on disk (sorted ``(file name, size, mtime_ns, inode)``), so a partition rewritten by *anything* (a Dagster
-  run, a range backfill committing many days in one run, a manual copy) is seen as changed;
+* :func:`scan_partitions` lists ``<dataset dir>/dt=YYYY-MM-DD/*.parquet`` — a local directory or the S3 lake,
+  through ``polymarket_assets.lake`` — and fingerprints each day from the files' metadata (sorted ``(file name,
+  size, mtime_ns, version)``; the version is the inode locally and the ETag on S3), so a partition rewritten by
+  *anything* (a Dagster run, a range backfill committing many days in one run, a manual copy) is seen as changed;
+  :func:`current_fingerprint` re-reads one day's (the loader checks a day did not change while it read it);
 * :class:`LoadLedger` keeps one row per ``(target table, source dataset, dt)`` in the DuckDB table
   ``silver_meta.load_ledger`` and answers :meth:`LoadLedger.plan`: the days that are new or changed (to load),
   unchanged (to skip, costing nothing) and gone from bronze (to remove);
@@ -32,9 +34,11 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from polymarket_assets.lake import LakePath, as_lake_path
 
 LEDGER_SCHEMA = "silver_meta"
 LEDGER_TABLE = f"{LEDGER_SCHEMA}.load_ledger"
@@ -43,12 +47,17 @@ MODELS_TABLE = f"{LEDGER_SCHEMA}.model_versions"
 _DT_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
 
 
+#: concurrent HEAD requests when reading the ETags of an S3 dataset
+ETAG_WORKERS = 16
+
+
 @dataclass(frozen=True)
 class FileStat:
     name: str
     size: int
     mtime_ns: int
     inode: int = 0
+    etag: str = ""  # S3: the object's ETag (replaces the inode)
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,7 @@ class Partition:
 
     source: str  # dataset name, e.g. "trades"
     dt: dt.date
-    directory: Path
+    directory: Any  # LakePath of the day's directory (local or S3); unused for a silver source
     files: tuple[FileStat, ...]
     fingerprint: str
 
@@ -71,56 +80,114 @@ class Partition:
 
 
 def fingerprint(files: Iterable[FileStat]) -> str:
-    """sha256 over the sorted ``(name, size, mtime_ns, inode)`` of a partition's files (stat only, no reads).
+    """sha256 over the sorted ``(name, size, mtime_ns, inode or ETag)`` of a partition's files (metadata only,
+    no reads).
 
     The inode makes an atomic replace (write a temp file, ``os.replace`` it over the partition, as bronze
     does) a change even when size and mtime happen to match; copying the lake elsewhere changes inodes and
-    so reloads everything once (conservative, never wrong).
+    so reloads everything once (conservative, never wrong). On S3 the ETag plays that part: S3's
+    ``LastModified`` has one-second resolution, and the ETag changes with the content whatever the timing.
     """
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda s: s.name):
-        digest.update(f"{f.name}\0{f.size}\0{f.mtime_ns}\0{f.inode}\n".encode())
+        version = f.etag or f.inode
+        digest.update(f"{f.name}\0{f.size}\0{f.mtime_ns}\0{version}\n".encode())
     return digest.hexdigest()
 
 
-def scan_partitions(dataset_dir: str | os.PathLike[str], suffix: str = ".parquet", source: str | None = None) -> dict[dt.date, Partition]:
-    """Every ``dt=YYYY-MM-DD`` directory under ``dataset_dir`` that holds at least one ``*suffix`` file.
+def _wanted(name: str, suffix: str) -> bool:
+    return name.endswith(suffix) and not name.startswith((".", "_"))
 
-    Hidden and temporary files (``.x``, ``_x``, ``*.tmp``) are ignored; a directory that vanishes or changes
-    while being listed is simply listed as found (the next scan sees the final state). A missing
-    ``dataset_dir`` is an empty result, not an error (the dataset has not landed yet).
-    """
-    root = Path(dataset_dir)
-    name = source or root.name
-    found: dict[dt.date, Partition] = {}
+
+def _local_day_files(directory: str, suffix: str) -> list[FileStat]:
+    stats: list[FileStat] = []
     try:
-        entries = list(os.scandir(root))
-    except FileNotFoundError:
-        return found
-    for entry in entries:
-        match = _DT_DIR.match(entry.name)
-        if not match or not entry.is_dir():
+        children = list(os.scandir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return stats
+    for child in children:
+        if not _wanted(child.name, suffix):
             continue
         try:
-            day = dt.date.fromisoformat(match.group(1))
-        except ValueError:
-            continue
-        stats: list[FileStat] = []
-        try:
-            children = list(os.scandir(entry.path))
+            st = child.stat()
         except FileNotFoundError:
             continue
-        for child in children:
-            if not child.name.endswith(suffix) or child.name.startswith((".", "_")):
+        stats.append(FileStat(child.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    return sorted(stats, key=lambda s: s.name)
+
+
+def _with_etags(files: list[tuple[LakePath, FileStat]]) -> list[tuple[LakePath, FileStat]]:
+    """Fill in each S3 object's ETag (one HEAD each, ``ETAG_WORKERS`` at a time); a file gone meanwhile is dropped."""
+    def one(item: tuple[LakePath, FileStat]) -> tuple[LakePath, FileStat] | None:
+        path, stat = item
+        try:
+            return path, FileStat(stat.name, stat.size, stat.mtime_ns, 0, path.version())
+        except FileNotFoundError:
+            return None
+
+    if not files:
+        return []
+    with ThreadPoolExecutor(max_workers=min(ETAG_WORKERS, len(files))) as pool:
+        return [r for r in pool.map(one, files) if r is not None]
+
+
+def _remote_day_files(directory: LakePath, suffix: str) -> list[FileStat]:
+    found = [(p, FileStat(p.name, int(info.size or 0), int(info.mtime_ns or 0))) for p, info in directory.children()
+             if info.is_file and _wanted(p.name, suffix)]
+    return sorted((stat for _, stat in _with_etags(found)), key=lambda s: s.name)
+
+
+def current_fingerprint(part: Partition, suffix: str = ".parquet") -> str | None:
+    """The fingerprint ``part``'s directory has now (``None`` if it holds no file any more)."""
+    directory = as_lake_path(part.directory)
+    stats = _local_day_files(directory.fs_path, suffix) if directory.local is not None else _remote_day_files(directory, suffix)
+    return fingerprint(stats) if stats else None
+
+
+def scan_partitions(dataset_dir: LakePath | str | os.PathLike[str], suffix: str = ".parquet", source: str | None = None) -> dict[dt.date, Partition]:
+    """Every ``dt=YYYY-MM-DD`` directory under ``dataset_dir`` that holds at least one ``*suffix`` file.
+
+    ``dataset_dir``: a ``LakePath`` (local or S3), a local directory or an ``s3://`` URI. Hidden and temporary
+    files (``.x``, ``_x``, ``*.tmp``) are ignored; a directory that vanishes or changes while being listed is
+    simply listed as found (the next scan sees the final state). A missing ``dataset_dir`` is an empty result,
+    not an error (the dataset has not landed yet). On S3: one listing of the dataset, then one HEAD per file
+    for its ETag.
+    """
+    root = as_lake_path(dataset_dir)
+    name = source or root.name
+    found: dict[dt.date, Partition] = {}
+    by_day: dict[dt.date, tuple[LakePath, list[FileStat]]] = {}
+    if root.local is not None:
+        try:
+            entries = list(os.scandir(root.fs_path))
+        except (FileNotFoundError, NotADirectoryError):
+            return found
+        for entry in entries:
+            match = _DT_DIR.match(entry.name)
+            if not match or not entry.is_dir():
                 continue
             try:
-                st = child.stat()
-            except FileNotFoundError:
+                day = dt.date.fromisoformat(match.group(1))
+            except ValueError:
                 continue
-            stats.append(FileStat(child.name, st.st_size, st.st_mtime_ns, st.st_ino))
+            by_day[day] = (root / entry.name, _local_day_files(entry.path, suffix))
+    else:
+        listed: list[tuple[LakePath, FileStat]] = []
+        for path, info in root.walk_files():
+            parts = path.relative_to(root).split("/")
+            match = _DT_DIR.match(parts[0]) if len(parts) == 2 else None
+            if match and _wanted(parts[1], suffix):
+                listed.append((path, FileStat(parts[1], int(info.size or 0), int(info.mtime_ns or 0))))
+        for path, stat in _with_etags(listed):
+            try:
+                day = dt.date.fromisoformat(_DT_DIR.match(path.parent.name).group(1))  # type: ignore[union-attr]
+            except ValueError:
+                continue
+            by_day.setdefault(day, (path.parent, []))[1].append(stat)
+    for day, (directory, stats) in by_day.items():
         if stats:
             stats.sort(key=lambda s: s.name)
-            found[day] = Partition(name, day, Path(entry.path), tuple(stats), fingerprint(stats))
+            found[day] = Partition(name, day, directory, tuple(stats), fingerprint(stats))
     return dict(sorted(found.items()))
 
 
@@ -147,7 +214,7 @@ CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
     target        VARCHAR NOT NULL,   -- silver table name, e.g. 'trade_fact'
     source        VARCHAR NOT NULL,   -- bronze dataset, e.g. 'trades'
     dt            DATE    NOT NULL,   -- the bronze day partition
-    fingerprint   VARCHAR NOT NULL,   -- sha256 of sorted (file name, size, mtime_ns, inode)
+    fingerprint   VARCHAR NOT NULL,   -- sha256 of sorted (file name, size, mtime_ns, inode or S3 ETag)
     model_version VARCHAR NOT NULL,   -- version of the target's SQL that loaded it
     file_count    INTEGER NOT NULL,
     source_bytes  BIGINT  NOT NULL,
@@ -224,7 +291,7 @@ class LoadLedger:
             rows.setdefault(day, []).append(
                 f"{source}|{row['fingerprint']}|{row['model_version']}|{row['loaded_rows']}|{row['loaded_at'].isoformat()}")
         return {
-            day: Partition(target, day, Path(), (), hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest())
+            day: Partition(target, day, None, (), hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest())
             for day, parts in sorted(rows.items())
         }
 

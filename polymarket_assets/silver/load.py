@@ -1,7 +1,9 @@
 """Incremental loads of one model (silver or gold) from its sources: set-based DuckDB SQL, one ledger, no row loops.
 
 ``load_model(conn, model, bronze_root)`` brings ``<layer>.<model>`` up to date with its sources (bronze
-datasets; for a model with ``source_layer="silver"`` or ``"gold"``, the tables of that layer it is computed from):
+datasets in the lake — a local directory or S3, read by DuckDB through the lake's own filesystem
+(``lake/duckdb_fs.py``); for a model with ``source_layer="silver"`` or ``"gold"``, the tables of that layer it is
+computed from):
 
 1. **Version.** If the table was built by another version of the model (DDL/SQL changed), or a full refresh
    is asked for, it is dropped and every bronze day is reloaded.
@@ -14,7 +16,13 @@ datasets; for a model with ``source_layer="silver"`` or ``"gold"``, the tables o
    INSERT INTO fact BY NAME <sql/<model>.sql over the view of that day's source rows>`` (``bronze_<dataset>``
    over the day's files, or ``silver_<table>`` over the source table's rows of the day), repeated keys
    dropped (newest fetch kept, counted), write-phase checks, ledger row, ``COMMIT`` — or ``ROLLBACK`` when a
-   blocking check fails (the day keeps its previous rows and stays pending).
+   blocking check fails (the day keeps its previous rows and stays pending), or when the day's bronze files
+   changed while they were being read (its fingerprint is read again before the commit: a partition replaced
+   mid-read on S3 could otherwise mix two versions; the day stays pending for the next run).
+   A fact with a Python transform (``model.python``: ``orderbook_bbo``, ``orderbook_gaps``) runs the same
+   transaction with ``INSERT INTO fact BY NAME`` of each Arrow batch the transform yields instead of the SELECT;
+   its documented drops are the source rows it read minus the rows it wrote, so ``reconciles_with_bronze``
+   checks that it read every bronze row of the day (and the table holds what it wrote).
 4. **Dimensions**: one transaction: the incoming rows of every changed day (``sql/<model>.sql``: newest
    state per key, first/last seen) are ``MERGE``d into the table (rules per column in models.py), checks,
    ledger rows, ``COMMIT``/``ROLLBACK``. The bridge ``event_category`` runs ``event_category_merge.sql``.
@@ -41,10 +49,12 @@ from typing import Any
 import duckdb
 
 from polymarket_assets.bronze.schemas import SCHEMAS
+from polymarket_assets.lake import LakePath, as_lake_path
+from polymarket_assets.lake.duckdb_fs import attach
 from polymarket_assets.silver.checks import CheckContext, CheckDef, Outcome, Severity, checks_for
 from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
-from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, scan_partitions
-from polymarket_assets.silver.model import Col, Model, read_sql
+from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, current_fingerprint, scan_partitions
+from polymarket_assets.silver.model import Col, DayInput, Model, read_sql
 from polymarket_assets.storage_errors import StorageError, corrupt_bronze_file, disk_full, is_disk_full
 
 Log = Callable[[str], None]
@@ -59,6 +69,7 @@ class LoadResult:
     days_failed: list[dt.date] = field(default_factory=list)
     days_unchanged: int = 0
     days_removed: list[dt.date] = field(default_factory=list)
+    days_changed_while_loading: list[dt.date] = field(default_factory=list)
     rows_inserted: int = 0
     rows_deleted: int = 0
     rows_dropped: int = 0
@@ -117,14 +128,14 @@ def ensure_table(conn: Any, model: Model, ledger: LoadLedger, *, full_refresh: b
     return True
 
 
-def source_partitions(ledger: LoadLedger, model: Model, bronze_root: Path) -> dict[str, dict[dt.date, Partition]]:
-    """The model's source days as they are now: bronze files on disk, or the source tables' ledgers."""
+def source_partitions(ledger: LoadLedger, model: Model, bronze_root: LakePath) -> dict[str, dict[dt.date, Partition]]:
+    """The model's source days as they are now: bronze files in the lake, or the source tables' ledgers."""
     if model.source_layer != "bronze":
         return {s: ledger.loaded_partitions(s) for s in model.all_sources}
     return {s: scan_partitions(bronze_root / s, source=s) for s in model.sources}
 
 
-def plan_model(ledger: LoadLedger, model: Model, bronze_root: Path) -> tuple[dict[str, dict[dt.date, Partition]], dict[str, Plan]]:
+def plan_model(ledger: LoadLedger, model: Model, bronze_root: LakePath) -> tuple[dict[str, dict[dt.date, Partition]], dict[str, Plan]]:
     partitions = source_partitions(ledger, model, bronze_root)
     plans = {s: ledger.plan(model.name, s, partitions[s], model.version) for s in partitions}
     return partitions, plans
@@ -133,7 +144,7 @@ def plan_model(ledger: LoadLedger, model: Model, bronze_root: Path) -> tuple[dic
 def load_model(
     conn: Any,
     model: Model,
-    bronze_root: str | Path,
+    bronze_root: LakePath | str | Path,
     *,
     full_refresh: bool = False,
     run_id: str | None = None,
@@ -144,9 +155,9 @@ def load_model(
     try:
         return _load_model(conn, model, bronze_root, full_refresh=full_refresh, run_id=run_id, log=log)
     except duckdb.Error as exc:
-        clear: StorageError | None = corrupt_bronze_file(exc, bronze_root, model.table)
+        clear: StorageError | None = corrupt_bronze_file(exc, str(bronze_root), model.table)
         if clear is None and is_disk_full(exc):
-            clear = disk_full(getattr(conn, "database_path", "the DuckDB file"), model.table, exc)
+            clear = disk_full("the DuckDB file", model.table, exc)
         if clear is not None:
             raise clear from exc
         raise
@@ -155,7 +166,7 @@ def load_model(
 def _load_model(
     conn: Any,
     model: Model,
-    bronze_root: str | Path,
+    bronze_root: LakePath | str | Path,
     *,
     full_refresh: bool,
     run_id: str | None,
@@ -163,7 +174,8 @@ def _load_model(
 ) -> LoadResult:
     started = time.monotonic()
     log = log or (lambda _msg: None)
-    bronze_root = Path(bronze_root)
+    bronze_root = as_lake_path(bronze_root)
+    attach(conn, bronze_root.lake)  # an S3 lake: DuckDB reads its objects through the lake's filesystem
     ledger = LoadLedger(conn)
     all_checks = checks_for(model)
     result = LoadResult(model.name, model.version, check_defs=all_checks)
@@ -257,10 +269,29 @@ def _counted_rows(conn: Any, model: Model, day: dt.date, rows: int) -> int:
     return int(conn.execute(f"SELECT {model.counted_sql} FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
 
 
+def _insert_python(conn: Any, model: Model, part: Partition, result: LoadResult) -> tuple[int, int]:
+    """Insert what the model's Python transform yields for ``part``'s day; returns (rows inserted, rows read)."""
+    assert model.python is not None
+    day = DayInput(part.dt, part.source, part.paths)
+    inserted = 0
+    for chunk in model.python(day):
+        if chunk.num_rows == 0:
+            continue
+        conn.register("python_transform_rows", chunk)
+        try:
+            conn.execute(f"INSERT INTO {model.table} BY NAME SELECT * FROM python_transform_rows")
+        finally:
+            conn.unregister("python_transform_rows")
+        inserted += chunk.num_rows
+    for k, v in day.notes.items():
+        result.notes[k] = result.notes.get(k, 0) + v if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+    return inserted, day.rows_read
+
+
 def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: list[CheckDef],
                result: LoadResult, run_id: str | None, log: Log) -> None:
     source = plan.source
-    select_sql = _sql(model)
+    select_sql = _sql(model) if model.python is None else ""
     per_check: dict[str, list[tuple[dt.date, Outcome]]] = {c.name: [] for c in checks}
 
     if plan.removed:
@@ -283,16 +314,26 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
         try:
             deleted = int(conn.execute(f"DELETE FROM {model.table} WHERE dt = ?", [day]).fetchone()[0])
             source_rows = _source_view(conn, model, part)
-            inserted = int(conn.execute(f"INSERT INTO {model.table} BY NAME {select_sql}").fetchone()[0])
-            dup_dropped = _dedupe_day(conn, model, day, select_sql)
-            loaded = inserted - dup_dropped
-            dropped = source_rows - _counted_rows(conn, model, day, loaded)
-            outcomes = {c.name: c.fn(CheckContext(conn, model, [day])) for c in checks}
+            if model.python is None:
+                inserted = int(conn.execute(f"INSERT INTO {model.table} BY NAME {select_sql}").fetchone()[0])
+                dup_dropped = _dedupe_day(conn, model, day, select_sql)
+                loaded = inserted - dup_dropped
+                dropped = source_rows - _counted_rows(conn, model, day, loaded)
+            else:  # repeated keys are not dropped: the blocking key check rejects the day
+                loaded, rows_read = _insert_python(conn, model, part, result)
+                dropped = rows_read - loaded
+            outcomes = {c.name: c.fn(CheckContext(conn, model, [day], files=part.paths)) for c in checks}
             failed = [n for n, o in outcomes.items() if not o.passed and o.severity == "ERROR" and _blocking(checks, n)]
             if failed:
                 conn.rollback()
                 result.days_failed.append(day)
                 log(f"{model.table} dt={day}: blocking check(s) failed ({', '.join(failed)}); day rolled back, stays pending")
+            elif _changed_while_read(model, [part]):
+                conn.rollback()
+                result.days_changed_while_loading.append(day)
+                log(f"{model.table} dt={day}: {model.source_layer}/{source} was rewritten while it was read; day rolled back, "
+                    f"stays pending (the next run loads the new files)")
+                continue
             else:
                 ledger.record(model.name, part, model_version=model.version, source_rows=source_rows,
                               loaded_rows=loaded, dropped_rows=dropped, run_id=run_id)
@@ -313,6 +354,14 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
             + (f"; {len(result.days_failed)} day(s) failed checks" if result.days_failed else ""))
     for check in checks:
         result.checks[check.name] = _combine_days(per_check[check.name])
+
+
+def _changed_while_read(model: Model, parts: list[Partition]) -> bool:
+    """True when a bronze day's files are no longer the ones fingerprinted before the read (S3 has no atomic
+    rename: a partition replaced mid-read could mix two versions)."""
+    if model.source_layer != "bronze":
+        return False
+    return any(current_fingerprint(p) != p.fingerprint for p in parts)
 
 
 def _combine_days(per_day: list[tuple[dt.date, Outcome]]) -> Outcome:
@@ -418,6 +467,12 @@ def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, P
             conn.rollback()
             result.days_failed = [p.dt for p in to_load]
             log(f"{model.table}: blocking check(s) failed ({', '.join(failed)}); merge rolled back, {len(to_load)} day(s) stay pending")
+            return
+        if _changed_while_read(model, to_load):
+            conn.rollback()
+            result.days_changed_while_loading = sorted({p.dt for p in to_load})
+            log(f"{model.table}: bronze files were rewritten while they were read; merge rolled back, {len(to_load)} day(s) "
+                f"stay pending (the next run loads the new files)")
             return
         for p in to_load:
             rows = source_rows.get((p.source, p.dt))

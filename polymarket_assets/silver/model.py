@@ -20,16 +20,31 @@ need to know about it:
 * ``columns`` — DDL type, description, lineage (``dataset.column`` of the source layer) and, for dims, how
   a newer or an older state merges into the stored row (``merge``: latest | latest_non_null | min | max | key).
 
-A model's version is a hash of its DDL, its SQL and ``LOADER_VERSION``; a table built by another version
-is rebuilt from every source day on its next materialization (no mixing of old and new logic).
+* ``python`` — a fact whose per-day transform is Python instead of a SELECT (``orderbook_bbo`` and
+  ``orderbook_gaps``: a replay of the bronze book events through the live book machines, which SQL cannot
+  express). The function gets a :class:`DayInput` (the day's source files) and yields Arrow tables or
+  batches with the model's columns; the loader inserts them in the day's transaction, with the same ledger,
+  checks and versioning as a SQL model (``silver/transforms/<name>.py``, one per model, like ``sql/``).
+
+The declarations themselves are in ``models.py`` (the registry ``MODELS``) and ``orderbook_models.py``.
+
+A model's version is a hash of its DDL, its logic (the SQL; for a Python model the source of its transform
+module and of ``python_modules``, the code it runs) and ``LOADER_VERSION``; a table built by another
+version is rebuilt from every source day on its next materialization (no mixing of old and new logic).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import importlib
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+import pyarrow as pa
 
 if TYPE_CHECKING:
     from polymarket_assets.silver.checks.base import CheckDef
@@ -57,6 +72,21 @@ class Col:
     order: tuple[str, ...] | None = None  # dims: columns that say which state is newer (default: model.order_by)
 
 
+@dataclass
+class DayInput:
+    """What a Python transform gets for one source day; it sets ``rows_read`` (source rows it consumed, for
+    the reconciliation) and may add figures to ``notes`` (summed into the materialization metadata)."""
+
+    day: dt.date
+    source: str
+    files: list[str]
+    rows_read: int = 0
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+PythonTransform = Callable[[DayInput], Iterator[Union[pa.Table, pa.RecordBatch]]]
+
+
 @dataclass(frozen=True)
 class Model:
     name: str
@@ -82,6 +112,8 @@ class Model:
     plots: tuple[str, ...] = ()  # names of the plots drawn after each load (gold/plots.py)
     stats_sql: str | None = None  # a <layer>/sql file returning one row of counts for the run metadata
     extra_checks: tuple[CheckDef, ...] = ()  # checks of this model beyond the generic ones (checks.checks_for)
+    python: PythonTransform | None = None  # facts: a Python per-day transform instead of sql/<name>.sql
+    python_modules: tuple[str, ...] = ()  # modules whose source the transform runs (part of the version)
 
     def __post_init__(self) -> None:
         if self.source_layer != "bronze" and self.kind not in ("fact", "table"):
@@ -92,6 +124,8 @@ class Model:
             raise ValueError(f"{self.name}: a table model is computed from silver or gold tables, not from bronze files")
         if self.source_sums and (self.kind != "fact" or self.source_layer == "bronze"):
             raise ValueError(f"{self.name}: source_sums apply to a fact computed from another fact")
+        if self.python is not None and (self.kind != "fact" or self.source_layer != "bronze" or len(self.sources) != 1):
+            raise ValueError(f"{self.name}: a Python transform is for a fact over one bronze dataset")
 
     @property
     def table(self) -> str:
@@ -134,6 +168,14 @@ class Model:
     def sql(self) -> str:
         return read_sql(self.name, self.layer)
 
+    @property
+    def logic(self) -> str:
+        """What the version hashes: the SQL, or the Python source of the transform and the code it runs."""
+        if self.python is None:
+            return self.sql
+        modules = [self.python.__module__, *self.python_modules]
+        return "\0".join(f"{name}\n{inspect.getsource(importlib.import_module(name))}" for name in modules)
+
     def ddl(self) -> str:
         cols = ",\n    ".join(f"{c.name} {c.type}" for c in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {self.table} (\n    {cols}\n)"
@@ -142,7 +184,7 @@ class Model:
     def version(self) -> str:
         digest = hashlib.sha256()
         extra = (read_sql(x, self.layer) for x in (*self.extra_sql, *((self.stats_sql,) if self.stats_sql else ())))
-        for part in (LOADER_VERSION, self.ddl(), self.sql, *extra, repr(self.key), repr(self.order_by)):
+        for part in (LOADER_VERSION, self.ddl(), self.logic, *extra, repr(self.key), repr(self.order_by)):
             digest.update(part.encode())
             digest.update(b"\0")
         digest.update(repr([(c.name, c.merge, c.order) for c in self.columns]).encode())

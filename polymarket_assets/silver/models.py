@@ -2,13 +2,14 @@
 the registry ``MODELS`` of every silver table, the order-book ones (``orderbook_models.py``) included: the
 loaders, checks, assets and sensors are built from it.
 
-What the fields mean: :mod:`polymarket_assets.silver.model`. Each table's SELECT: ``sql/<name>.sql``.
+What the fields mean: :mod:`polymarket_assets.silver.model`. Each table's SELECT: ``sql/<name>.sql`` (or, for the two
+Python models ``orderbook_bbo`` and ``orderbook_gaps``, its transform: ``transforms/<name>.py``).
 """
 
 from __future__ import annotations
 
 from polymarket_assets.silver.model import AMOUNT, PRICE, TS, Col, Model
-from polymarket_assets.silver.orderbook_models import ORDERBOOK_SNAPSHOT_FACT, ORDERBOOK_TOP_OF_BOOK_1M
+from polymarket_assets.silver.orderbook_models import ORDERBOOK_BBO, ORDERBOOK_GAPS, ORDERBOOK_SNAPSHOT_FACT, ORDERBOOK_TOP_OF_BOOK_1M
 
 
 def _seen(what: str) -> tuple[Col, Col, Col, Col]:
@@ -341,5 +342,7 @@ MODELS: dict[str, Model] = {
         MARKET_RESOLUTION_DIM,
         ORDERBOOK_SNAPSHOT_FACT,
         ORDERBOOK_TOP_OF_BOOK_1M,
+        ORDERBOOK_BBO,
+        ORDERBOOK_GAPS,
     )
 }

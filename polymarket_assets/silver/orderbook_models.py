@@ -1,4 +1,5 @@
-"""The silver models of the order-book stream (bronze ``orderbook_snapshots``, compacted from the logger).
+"""The silver models of the order books: the REST logger's snapshots (bronze ``orderbook_snapshots``) and the
+WebSocket stream's events (bronze ``orderbook_ws_events``).
 
 ``orderbook_top_of_book_1m`` is computed from ``orderbook_snapshot_fact``, not from bronze: it is a fact with
 ``source_layer="silver"``. The loader treats the fact's load-ledger rows as its source partitions, so a day
@@ -12,6 +13,8 @@ definition of both (the minute series cannot disagree with the fact) and keeps t
 from __future__ import annotations
 
 from polymarket_assets.silver.model import TS, Col, Model
+from polymarket_assets.silver.transforms import orderbook_bbo, orderbook_gaps
+from polymarket_assets.silver.transforms.orderbook_replay import REPLAY_MODULES
 
 BOOK_PRICE = "DECIMAL(18, 6)"
 BOOK_SIZE = "DECIMAL(28, 8)"
@@ -20,6 +23,10 @@ BOOK_DEPTH = "DECIMAL(38, 8)"
 
 def _bronze(*columns: str) -> tuple[str, ...]:
     return tuple(f"orderbook_snapshots.{c}" for c in columns)
+
+
+def _ws(*columns: str) -> tuple[str, ...]:
+    return tuple(f"orderbook_ws_events.{c}" for c in columns)
 
 
 def _fact(*columns: str) -> tuple[str, ...]:
@@ -101,5 +108,74 @@ ORDERBOOK_TOP_OF_BOOK_1M = Model(
         Col("last_best_ask", BOOK_PRICE, "Best ask of the minute's last snapshot.", _fact("best_ask", "received_ts")),
         Col("mean_spread", "DOUBLE", "Mean spread over the minute's snapshots.", _fact("spread")),
         Col("last_received_ts", TS, "received_ts of the minute's last snapshot.", _fact("received_ts")),
+    ),
+)
+
+
+# -- the WebSocket stream: Python models (a replay of the bronze events through the live book machines) --------
+
+_REPLAYED = ("price", "size", "side", "event_type", "ts_received", "seq")
+ORDERBOOK_BBO = Model(
+    name="orderbook_bbo",
+    kind="fact",
+    description="One row per change of best bid or ask of a trusted order book, per asset: the bronze WebSocket events "
+    "of the day replayed through the same book state machine the live stream ran, so the books equal the live ones. "
+    "A book known to be wrong (stale) is never published; the day's first row of a carried book is its checkpoint.",
+    grain="one row per change of an asset's top of book",
+    key=("dt", "venue", "seq", "idx"),
+    sources=("orderbook_ws_events",),
+    python=orderbook_bbo.transform,
+    python_modules=REPLAY_MODULES,
+    price_columns=("best_bid", "best_ask"),
+    nullable_prices=True,  # an empty side has no best price
+    columns=(
+        Col("dt", "DATE", "Bronze day partition (UTC day of ts_received).", _ws("ts_received")),
+        Col("venue", "VARCHAR", "polymarket | limitless.", _ws("venue")),
+        Col("market", "VARCHAR", "Condition id (Polymarket) or market slug (Limitless).", _ws("market")),
+        Col("asset_id", "VARCHAR", "Token id (Polymarket) or market slug (Limitless: one book per market).", _ws("asset_id")),
+        Col("ts_exchange", TS, "The venue's timestamp of the message that moved the top.", _ws("ts_exchange")),
+        Col("ts_received", TS, "When that message was received.", _ws("ts_received")),
+        Col("best_bid", BOOK_PRICE, "Best bid after the change (NULL: no bids).", _ws(*_REPLAYED)),
+        Col("bid_size", BOOK_SIZE, "Shares at the best bid.", _ws(*_REPLAYED)),
+        Col("best_ask", BOOK_PRICE, "Best ask after the change (NULL: no asks).", _ws(*_REPLAYED)),
+        Col("ask_size", BOOK_SIZE, "Shares at the best ask.", _ws(*_REPLAYED)),
+        Col("mid", "DECIMAL(19, 7)", "(best bid + best ask) / 2, exact (NULL unless both sides).", _ws(*_REPLAYED)),
+        Col("spread", BOOK_PRICE, "best ask − best bid (NULL unless both sides; negative when crossed).", _ws(*_REPLAYED)),
+        Col("crossed", "BOOLEAN", "best bid >= best ask.", _ws(*_REPLAYED)),
+        Col("verified", "BOOLEAN", "The venue confirmed this top: a full book, or the best_bid/best_ask the change carried.",
+            _ws("event_type", "best_bid", "best_ask")),
+        Col("source", "VARCHAR", "What moved the top: book | rest_book | price_change | checkpoint.", _ws("event_type")),
+        Col("seq", "BIGINT", "Bronze seq of the row that moved the top (with idx: the natural key within the day).", _ws("seq")),
+        Col("idx", "INTEGER", "Bronze idx of that row.", _ws("idx")),
+    ),
+)
+
+ORDERBOOK_GAPS = Model(
+    name="orderbook_gaps",
+    kind="fact",
+    description="The periods in which an asset's book was not known to be right (a best bid/ask mismatch, a tick-size "
+    "change, a lost or silent connection, a malformed change, a missing snapshot, the end of a run), from the same "
+    "replay as silver.orderbook_bbo: start (the last moment the book was known right), detection, end (a fresh book, "
+    "or the asset was unsubscribed / resolved).",
+    grain="one row per gap and bronze day (a gap across midnight is open on its first day and closed on the next)",
+    key=("dt", "venue", "asset_id", "start_ts", "detected_ts"),
+    sources=("orderbook_ws_events",),
+    python=orderbook_gaps.transform,
+    python_modules=REPLAY_MODULES,
+    columns=(
+        Col("dt", "DATE", "Bronze day partition the gap was replayed from.", _ws("ts_received")),
+        Col("venue", "VARCHAR", "polymarket | limitless.", _ws("venue")),
+        Col("market", "VARCHAR", "Condition id or market slug (NULL if no book ever arrived).", _ws("market")),
+        Col("asset_id", "VARCHAR", "Token id or market slug.", _ws("asset_id")),
+        Col("connection_id", "VARCHAR", "The connection the asset was on (Polymarket).", _ws("connection_id")),
+        Col("reason", "VARCHAR", "bbo_mismatch | tick_size_change | reconnect | silence | malformed | no_snapshot | stop.",
+            _ws("event_type", "detail")),
+        Col("start_ts", TS, "The last moment the book was known right.", _ws("ts_received")),
+        Col("detected_ts", TS, "When the problem was seen.", _ws("ts_received")),
+        Col("end_ts", TS, "When a trusted book was back (NULL: still open at the end of the day's rows).", _ws("ts_received")),
+        Col("closed_by", "VARCHAR", "book | rest | unsubscribed | resolved (NULL while open).", _ws("event_type")),
+        Col("open_at_day_end", "BOOLEAN", "Still open when the day's rows ended.", _ws("event_type")),
+        Col("seconds", "DOUBLE", "end_ts − start_ts in seconds (NULL while open).", _ws("ts_received")),
+        Col("detail", "VARCHAR", "What was seen (e.g. local vs venue best bid/ask).", _ws("detail")),
     ),
 )

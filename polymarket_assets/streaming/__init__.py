@@ -1,5 +1,5 @@
-"""Order-book streaming machinery: the long-running REST logger (discovery + polling + writer threads) and what
-its runs and its keep-alive sensor need. The Dagster job and sensor are in ``polymarket_assets/defs/streaming/``;
+"""Order-book streaming machinery: the long-running REST logger (discovery + polling + writer threads), the
+WebSocket capture (``ws/``, its own layout there), and what their runs and keep-alive sensors need. The Dagster job and sensor are in ``polymarket_assets/defs/streaming/``;
 the compaction of what it writes into bronze is ``polymarket_assets/bronze/datasets/orderbook_snapshots.py``;
 its silver tables are silver models (``polymarket_assets/silver/orderbook_models.py``).
 
@@ -15,5 +15,6 @@ Layout::
     logger.py       wires the threads, bounded duration, stop event, progress stats
     stats.py        the logger's counters and latency histogram
     logger_run.py   one run of the job: its run config, the logger built from it, its metadata
-    sensor.py       how the sensor keeps exactly one logger run alive
+    sensor.py       how a keep-alive sensor keeps exactly one run alive (the logger's and the stream's)
+    ws/             the WebSocket capture (market channel + Limitless Socket.IO), its raw log and book machines
 """

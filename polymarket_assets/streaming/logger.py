@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from polymarket_assets.atomic_files import atomic_write_json
+from polymarket_assets.lake import LakeError, as_lake_path
 from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock, iso_ms
 from polymarket_assets.streaming.discovery import SNAPSHOT_NAME, DiscoveryThread
 from polymarket_assets.streaming.poller import BookFetcher, Poller, PollerConfig
@@ -50,8 +50,16 @@ class LoggerFailure(RuntimeError):
 
 @dataclass
 class LoggerSettings:
+    """``stream_dir``: the live files (local disk); ``state_dir``: the local snapshot hand-off between discovery
+    and poller; ``heartbeat_dir``: where the heartbeat goes (the lake's state directory, a ``LakePath``, so the
+    sensor can read it from any machine; default ``state_dir``); ``shipper``: a ``StreamShipper`` when the lake
+    is on S3 (files go up as they close), else ``None``."""
+
     stream_dir: Path
     state_dir: Path
+    heartbeat_dir: Any = None
+    shipper: Any = None
+    ship_timeout_seconds: float = 30.0
     poller: PollerConfig = field(default_factory=PollerConfig)
     flush_interval_seconds: float = 1.0
     progress_interval_seconds: float = 30.0
@@ -82,7 +90,7 @@ class OrderbookLogger:
         self.stop_event = threading.Event()
         self.queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self.snapshot_path = settings.state_dir / SNAPSHOT_NAME
-        self.stats_path = settings.state_dir / STATS_NAME
+        self.stats_path = as_lake_path(settings.heartbeat_dir if settings.heartbeat_dir is not None else settings.state_dir) / STATS_NAME
         self.discovery = DiscoveryThread(
             discoverers,
             snapshot_path=self.snapshot_path,
@@ -112,6 +120,7 @@ class OrderbookLogger:
             run_tag=self.run_tag,
             flush_interval_seconds=settings.flush_interval_seconds,
             log=self.log,
+            on_closed=settings.shipper.ship if settings.shipper is not None else None,
         )
         self.heartbeat = threading.Thread(target=self._heartbeat_loop, name="orderbook-heartbeat", daemon=True)
         self._lifecycle = threading.RLock()
@@ -139,6 +148,9 @@ class OrderbookLogger:
             self._write_stats(self._report(final=False, starting=True))  # first heartbeat, before any request
             for thread in (self.writer, self.heartbeat, self.discovery, self.poller):
                 thread.start()
+            if self.settings.shipper is not None:
+                self.settings.shipper.start()
+                self.settings.shipper.request_sync()  # files an earlier run closed but did not ship
             self._started = True
         self.log.info(
             "order-book logger %s started: discovering %s (each source in its own thread), cadence %.2fs, files under %s",
@@ -213,7 +225,13 @@ class OrderbookLogger:
             if self.writer.ident is not None:
                 self.writer.close()
                 self.writer.join(timeout)
+            shipper = self.settings.shipper
+            if shipper is not None and shipper.ident is not None:
+                shipper.request_sync()  # e.g. the markets metadata files, appended all run long
+                shipper.close(self.settings.ship_timeout_seconds)
             self.summary = self.progress(final=True)
+            if shipper is not None:
+                self.summary["shipping"] = shipper.summary()
             self.summary["shutdown_seconds"] = round(time.monotonic() - t0, 3)
             clean = not self.poller.is_alive() and not self.writer.is_alive() and self.writer.error is None
             self.summary["clean_shutdown"] = clean
@@ -298,13 +316,13 @@ class OrderbookLogger:
     def _write_stats(self, report: dict[str, Any]) -> None:
         report = {k: v for k, v in report.items() if not k.startswith("_")}
         try:
-            atomic_write_json(self.stats_path, report, separators=(",", ":"))
-        except OSError as exc:
+            self.stats_path.write_bytes(json.dumps(report, separators=(",", ":")).encode("utf-8"))
+        except (OSError, LakeError) as exc:
             self.log.warning("could not write %s: %s", self.stats_path, exc)
 
 
-def load_stats(state_dir: Path) -> dict[str, Any] | None:
+def load_stats(state_dir: Any) -> dict[str, Any] | None:
     try:
-        return json.loads((state_dir / STATS_NAME).read_text())
-    except (OSError, ValueError):
+        return json.loads((as_lake_path(state_dir) / STATS_NAME).read_text())
+    except (OSError, ValueError, LakeError):
         return None

@@ -26,21 +26,14 @@ from polymarket_assets.streaming.clock import SYSTEM_CLOCK, Clock
 from polymarket_assets.streaming.instruments import VENUE_LIMITLESS, VENUE_POLYMARKET
 from polymarket_assets.streaming.logger import LoggerSettings, OrderbookLogger
 from polymarket_assets.streaming.poller import LimitlessBookFetcher, PollerConfig, PolymarketBookFetcher
+from polymarket_assets.streaming.sensor import LOGGER, MAX_RUNTIME_TAG, max_runtime_seconds  # noqa: F401 - re-exported for the job
 from polymarket_assets.streaming.venues.limitless import LimitlessDiscovery
 from polymarket_assets.streaming.venues.polymarket_btc15m import PolymarketBtc15mDiscovery
 from polymarket_assets.streaming.venues.polymarket_general import PolymarketGeneralDiscovery
 
 SOURCES = ("polymarket_btc15m", "polymarket_general", "limitless")
-JOB_NAME = "orderbook_logger_job"
-#: ``dagster/max_runtime`` tag = run duration + this margin (run monitoring terminates a run past it)
-MAX_RUNTIME_TAG = "dagster/max_runtime"
-MAX_RUNTIME_MARGIN_SECONDS = 600
-DEFAULT_DURATION_MINUTES = 60.0
-
-
-def max_runtime_seconds(duration_minutes: float) -> int:
-    """The ``dagster/max_runtime`` bound for a run of ``duration_minutes``."""
-    return int(duration_minutes * 60 + MAX_RUNTIME_MARGIN_SECONDS)
+JOB_NAME = LOGGER.job_name
+DEFAULT_DURATION_MINUTES = LOGGER.default_duration_minutes
 
 #: Tests replace this to run the job on a fake clock (e.g. seconds before a 15-minute boundary).
 CLOCK_FACTORY: Callable[[], Clock] = lambda: SYSTEM_CLOCK  # noqa: E731
@@ -95,6 +88,8 @@ def build_logger(
     clob_books: Any = None,
     limitless_books: Any = None,
     state_dir: Any,
+    heartbeat_dir: Any = None,
+    shipper: Any = None,
     clock: Clock = SYSTEM_CLOCK,
     log: logging.Logger | None = None,
     run_tag: str | None = None,
@@ -148,6 +143,8 @@ def build_logger(
         LoggerSettings(
             stream_dir=stream_dir,
             state_dir=state_dir,
+            heartbeat_dir=heartbeat_dir,
+            shipper=shipper,
             poller=poller,
             flush_interval_seconds=cfg.flush_interval_seconds,
             progress_interval_seconds=cfg.progress_interval_seconds,

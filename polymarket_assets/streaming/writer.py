@@ -7,7 +7,9 @@ lines in one file and a killed run's torn last line stays the last line of its o
 * flush: whenever the queue runs dry, and at least every ``flush_interval_seconds`` while it does not;
 * fsync: when a venue's hour rotates (the old file is flushed, fsynced, closed) and on shutdown;
 * shutdown: ``close()`` puts a sentinel after everything the poller queued; the thread drains the
-  queue up to it, flushes, fsyncs and closes every file.
+  queue up to it, flushes, fsyncs and closes every file;
+* ``on_closed(path)`` is called for every file once it is closed (rotation, a late line's reopen, shutdown):
+  with the lake on S3 it is the stream shipper's ``ship`` (``polymarket_assets/lake/shipping.py``).
 
 Each flush records the fetch-to-disk latency (fetch start on monotonic time → data handed to the OS) of
 every snapshot it covered.
@@ -22,7 +24,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from polymarket_assets.paths import child, component
 from polymarket_assets.streaming.clock import Clock
@@ -48,6 +50,7 @@ class SnapshotWriter(threading.Thread):
         run_tag: str,
         flush_interval_seconds: float = 1.0,
         log: logging.Logger | None = None,
+        on_closed: Callable[[Path], None] | None = None,
     ):
         super().__init__(name="orderbook-writer", daemon=True)
         self.stream_dir = stream_dir
@@ -57,7 +60,9 @@ class SnapshotWriter(threading.Thread):
         self.run_tag = run_tag
         self.flush_interval = flush_interval_seconds
         self.log = log or logging.getLogger(__name__)
+        self.on_closed = on_closed
         self._files: dict[tuple[str, int], IO[bytes]] = {}
+        self._paths: dict[tuple[str, int], Path] = {}
         self._current_hour: dict[str, int] = {}
         self._pending_t0: list[float] = []
         self._last_flush = clock.monotonic()
@@ -82,6 +87,7 @@ class SnapshotWriter(threading.Thread):
         path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(path, "ab", buffering=1 << 20)
         self._files[(venue, hour)] = fh
+        self._paths[(venue, hour)] = path
         self.files_written.add(path)
         return fh
 
@@ -92,10 +98,16 @@ class SnapshotWriter(threading.Thread):
 
     def _close_file(self, key: tuple[str, int]) -> None:
         fh = self._files.pop(key)
+        path = self._paths.pop(key, None)
         fh.flush()
         os.fsync(fh.fileno())
         self.stats.incr("fsyncs")
         fh.close()
+        if self.on_closed is not None and path is not None:
+            try:
+                self.on_closed(path)
+            except Exception as exc:  # noqa: BLE001 - shipping is retried by the next run's catch-up
+                self.log.error("handing %s to the shipper failed: %s", path, exc)
 
     def _flush(self) -> None:
         for fh in self._files.values():

@@ -15,13 +15,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 EXPECTED_ASSETS = {
     *(f"bronze/{name}" for name in ("gamma_events", "gamma_categories", "markets", "market_tokens", "trades", "prices", "leaderboard",
-                                    "resolutions", "orderbook_snapshots")),
+                                    "resolutions", "orderbook_snapshots", "orderbook_ws_events")),
     *(
         f"silver/{name}"
         for name in (
             "event_dim", "category_dim", "event_category", "market_dim", "market_token_dim", "trader_dim",
             "trade_fact", "price_history_fact", "leaderboard_fact", "market_resolution_dim", "orderbook_snapshot_fact",
             "orderbook_top_of_book_1m",
+            "orderbook_bbo", "orderbook_gaps",
         )
     ),
     *(

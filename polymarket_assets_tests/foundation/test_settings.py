@@ -69,3 +69,83 @@ def test_unusable_file_settings_name_the_setting(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(setting, str(blocker / "x.db"))
     with pytest.raises(settings.SettingError, match=setting):
         settings.duckdb_path() if setting == "POLYMARKET_DUCKDB_PATH" else settings.ratelimit_db_path()
+
+
+# -- beyond one machine: the lake's location, the local directory, the limiter's store ----------------------
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("s3://my-lake/polymarket/", "s3://my-lake/polymarket"), ("s3://my-lake", "s3://my-lake"), ("s3://a.b-c/x/y", "s3://a.b-c/x/y")],
+)
+def test_an_s3_lake_location_is_kept_as_given(monkeypatch: pytest.MonkeyPatch, value: str, expected: str) -> None:
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", value)
+    assert settings.lake_location() == expected and settings.is_remote(expected)
+
+
+@pytest.mark.parametrize("bad", ["s3://", "s3://Upper_Case/x", "s3://b/x?versionId=1", "gs://bucket/x", "http://host/x"])
+def test_a_bad_lake_location_names_the_setting(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", bad)
+    with pytest.raises(settings.SettingError, match="POLYMARKET_DATA_DIR"):
+        settings.lake_location()
+
+
+def test_the_local_directory_follows_the_lake(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.delenv("POLYMARKET_LOCAL_DIR", raising=False)
+    monkeypatch.delenv("POLYMARKET_DUCKDB_PATH", raising=False)
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", str(tmp_path / "lake"))
+    assert settings.local_dir() == (tmp_path / "lake").resolve()  # a local lake: its own root
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", "s3://my-lake/polymarket")
+    monkeypatch.chdir(tmp_path)
+    assert settings.local_dir(create=False) == (tmp_path / "data").resolve()  # S3: ./data
+    monkeypatch.setenv("POLYMARKET_LOCAL_DIR", str(tmp_path / "mine"))
+    assert settings.duckdb_path(create=False) == (tmp_path / "mine" / "polymarket.duckdb").resolve()
+    url, origin = settings.ratelimit_url()
+    assert url == settings.sqlite_url(tmp_path / "mine" / "_state" / "ratelimit.sqlite") and "default" in origin
+    with pytest.raises(settings.SettingError, match="POLYMARKET_DATA_DIR.*object storage"):
+        settings.data_dir()
+    monkeypatch.setenv("POLYMARKET_DUCKDB_PATH", "s3://my-lake/silver.duckdb")
+    with pytest.raises(settings.SettingError, match="POLYMARKET_DUCKDB_PATH.*local disk"):
+        settings.duckdb_path()
+    monkeypatch.setenv("POLYMARKET_LOCAL_DIR", "s3://my-lake/local")
+    with pytest.raises(settings.SettingError, match="POLYMARKET_LOCAL_DIR"):
+        settings.local_dir()
+
+
+def test_the_limiter_url_and_its_deprecated_file_setting(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("POLYMARKET_LOCAL_DIR", raising=False)
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_URL", "postgresql://rl:pw@db.internal:5432/ratelimit")
+    monkeypatch.delenv("POLYMARKET_RATELIMIT_DB", raising=False)
+    assert settings.ratelimit_url() == ("postgresql://rl:pw@db.internal:5432/ratelimit", "environment variable POLYMARKET_RATELIMIT_URL")
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_URL", "redis://:pw@cache:6379/2")
+    assert settings.ratelimit_url()[0] == "redis://:pw@cache:6379/2"
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_URL", f"sqlite:///{str(tmp_path / 'x.sqlite').lstrip('/')}")
+    assert settings.ratelimit_db_path() == (tmp_path / "x.sqlite").resolve()
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_URL", "mysql://rl:topsecret@db/rl")
+    with pytest.raises(settings.SettingError, match="POLYMARKET_RATELIMIT_URL") as info:
+        settings.ratelimit_url()
+    assert "topsecret" not in str(info.value) and "mysql://rl:***@db/rl" in str(info.value)
+    # the deprecated file setting still works alone, and must agree with the URL when both are set
+    monkeypatch.delenv("POLYMARKET_RATELIMIT_URL")
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_DB", str(tmp_path / "old.sqlite"))
+    url, origin = settings.ratelimit_url()
+    assert url == settings.sqlite_url(tmp_path / "old.sqlite") and "deprecated" in origin
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_URL", "redis://cache:6379/0")
+    with pytest.raises(settings.SettingError, match="POLYMARKET_RATELIMIT_DB"):
+        settings.ratelimit_url()
+
+
+def test_budget_overrides_for_every_process(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from polymarket_assets.resources import RateLimiterResource
+
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_BUDGETS", '{"data:/trades": 100, "limitless": {"limit": 50, "window_seconds": 5}}')
+    resource = RateLimiterResource(db_path=str(tmp_path / "rl.sqlite"), budgets={"data:/trades": 60})
+    budgets = resource.get_limiter().budgets
+    assert budgets["data:/trades"].limit == 60  # resource config wins
+    assert (budgets["limitless"].limit, budgets["limitless"].window_seconds) == (50, 5.0)
+    for bad, match in (('{"data:/trade": 1}', "POLYMARKET_RATELIMIT_BUDGETS.*Valid names"), ("[1, 2]", "POLYMARKET_RATELIMIT_BUDGETS must map"),
+                       ("{nope", "not valid JSON")):
+        monkeypatch.setenv("POLYMARKET_RATELIMIT_BUDGETS", bad)
+        with pytest.raises(settings.SettingError, match=match):
+            RateLimiterResource(db_path=str(tmp_path / "rl.sqlite")).get_limiter()

@@ -153,5 +153,5 @@ def write_gold_lake(root: Path) -> Path:
     for (dataset, day), rows in sorted(by_day.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         write_partition(root, dataset, day, rows)
     btc_windows.write_logger_files(root / "stream", windows, cadence_seconds=30)
-    orderbook_snapshots.write_partition(root, BTC_DAY.isoformat())
+    orderbook_snapshots.write_partition(root / "stream", root / "bronze", BTC_DAY.isoformat())
     return root

@@ -104,3 +104,33 @@ def test_the_websocket_bbo_is_used_where_it_exists(gold_built):
     assert (mid_open, mid_t5, mid_t1) == (Decimal("0.41"), Decimal("0.62"), Decimal("0.72"))
     assert math.isclose(spread, (0.02 + 0.02 + 0.04 + 0.02) / 4, rel_tol=1e-9)
     assert {s for slug, (s, *_) in rows.items() if slug != window.slug} == {"rest_snapshots"}
+
+
+def test_a_websocket_top_is_never_held_across_a_gap_of_its_book(gold_built):
+    """The BBO change log holds a top until the next change, but not across a gap of that book (silver
+    orderbook_gaps): an instant inside a closed gap, or after an open one started, has no mid."""
+    lake, db = gold_built
+    window = btc_windows_for_tests()[2]
+    up = window.tokens[0]
+    start, end = dt.datetime.fromtimestamp(window.start, UTC), dt.datetime.fromtimestamp(window.start + 900, UTC)
+    changes = [(start - dt.timedelta(seconds=100), "0.40", "0.42"), (start + dt.timedelta(seconds=200), "0.55", "0.57")]
+    gaps = [(end - dt.timedelta(seconds=320), end - dt.timedelta(seconds=280)),  # t-5 (end - 300 s) is inside it
+            (end - dt.timedelta(seconds=120), None)]  # open from 2 min before the end: t-1 is inside it
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("DROP TABLE IF EXISTS silver.orderbook_bbo")
+        conn.execute("CREATE TABLE silver.orderbook_bbo (asset_id VARCHAR, ts_exchange TIMESTAMPTZ, best_bid DECIMAL(18, 6), "
+                     "best_ask DECIMAL(18, 6), bid_size DECIMAL(28, 8), ask_size DECIMAL(28, 8))")
+        conn.executemany("INSERT INTO silver.orderbook_bbo VALUES (?, ?, ?, ?, 100, 200)", [[up, ts, b, a] for ts, b, a in changes])
+        conn.execute("CREATE TABLE silver.orderbook_gaps (asset_id VARCHAR, start_ts TIMESTAMPTZ, end_ts TIMESTAMPTZ)")
+        conn.executemany("INSERT INTO silver.orderbook_gaps VALUES (?, ?, ?)", [[up, s, e] for s, e in gaps])
+        conn.execute("DELETE FROM silver_meta.model_versions WHERE target = 'btc15m_windows'")  # rebuild now
+    result = build_gold(lake, db, ["btc15m_windows"])["btc15m_windows"]
+    assert result.rebuilt and all(o.passed for o in result.checks.values()), result.checks
+    [(source, mid_open, mid_t5, mid_t1)] = query(db, "SELECT book_source, mid_open, mid_t5, mid_t1 FROM gold.btc15m_windows WHERE slug = ?",
+                                                 [window.slug])
+    assert (source, mid_open, mid_t5, mid_t1) == ("ws_bbo", Decimal("0.41"), None, None)
+    with duckdb.connect(str(db)) as conn:  # the first gap closed before t-5: the top from before it holds again
+        conn.execute("UPDATE silver.orderbook_gaps SET end_ts = ? WHERE end_ts IS NOT NULL", [end - dt.timedelta(seconds=310)])
+        conn.execute("DELETE FROM silver_meta.model_versions WHERE target = 'btc15m_windows'")
+    build_gold(lake, db, ["btc15m_windows"])
+    assert query(db, "SELECT mid_t5, mid_t1 FROM gold.btc15m_windows WHERE slug = ?", [window.slug]) == [(Decimal("0.56"), None)]

@@ -46,7 +46,7 @@ def test_the_logger_captures_of_the_btc_windows_compact_like_real_ones(tmp_path)
     world = offline.build(DAY, 1, btc_windows_per_day=2)
     files = world.write_stream(tmp_path / "stream", cadence_seconds=60)
     assert sum(files.values()) == 2 * 2 * 15  # 2 windows × 2 tokens × one book a minute
-    stats, path, _ = orderbook_snapshots.write_partition(tmp_path, DAY.isoformat())
+    stats, path, _ = orderbook_snapshots.write_partition(tmp_path / "stream", tmp_path / "bronze", DAY.isoformat())
     assert stats.rows == 60 and stats.torn_lines_skipped == 0 and stats.corrupt_lines_skipped == 0
     rows = table(tmp_path, "orderbook_snapshots", DAY).to_pylist()
     assert {r["source"] for r in rows} == {"polymarket_btc15m"} and {r["outcome"] for r in rows} == {"Up", "Down"}
@@ -125,3 +125,12 @@ def test_the_readme_try_it_offline_commands(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(shell.pid, signal.SIGKILL)
         log.close()
+
+
+def test_an_object_storage_data_dir_is_refused_saying_what_to_pass(tmp_path, capsys, monkeypatch):
+    from polymarket_assets.replay.__main__ import main
+
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", "s3://some-bucket/lake")
+    assert main(["--days", "1", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "s3://some-bucket/lake" in err and "--data-dir" in err and "--no-stream" in err

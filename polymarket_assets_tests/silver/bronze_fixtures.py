@@ -22,6 +22,10 @@ Layout (``<root>/bronze/<dataset>/dt=YYYY-MM-DD/part-0.parquet``):
                     second without the best bid: bid 0.09, mid 0.115), the first written twice (a documented
                     drop), and one Limitless snapshot with its bids removed (an empty side: NULL best bid and
                     mid) · dt=2026-09-09: 1 Polymarket snapshot
+* orderbook_ws_events  dt=2026-09-08: a WebSocket raw log written record by record (real frame shapes, SYNTHETIC
+                    values: ``streaming_ws/raw_days.py``) and compacted: 4 subscribed tokens, 40 changes, a lost
+                    delta (a mismatch gap closed by a fresh book), a lost connection at the end (gaps open at
+                    the end of the day)
 """
 
 from __future__ import annotations
@@ -301,6 +305,26 @@ def book_rows_day2() -> list[dict[str, Any]]:
     return [book_row("r2-1", dt.datetime(2026, 9, 9, 8, 30, tzinfo=UTC))]
 
 
+def write_ws_day(root: Path, day: str, changes: int = 40) -> None:
+    """A WebSocket raw-log day compacted into bronze/orderbook_ws_events (see the module docstring)."""
+    from polymarket_assets.bronze.datasets.orderbook_ws_events import compact_day
+    from polymarket_assets.streaming.ws import records as R
+    from polymarket_assets_tests.streaming_ws.raw_days import RawDay
+
+    raw = RawDay(root, f"{day}T10:00:00Z")
+    assets = raw.world.asset_ids()
+    raw.open()
+    raw.subscribe(assets)
+    raw.changes(changes // 2)
+    raw.world.hidden_top_change(assets[0])
+    raw.changes(1, [assets[0]])
+    raw.record(R.RECV, [raw.world.books[a].frame() for a in assets if raw.machine.status(a) == "stale"])
+    raw.changes(changes // 2)
+    raw.close("ConnectionClosed: abrupt")
+    raw.finish()
+    compact_day(root, day)
+
+
 def write_lake(root: Path) -> Path:
     """The whole fixture lake under ``root`` (the LakeResource data_dir). Returns ``root``."""
     root = Path(root)
@@ -322,6 +346,7 @@ def write_lake(root: Path) -> Path:
     write_partition(root, "resolutions", "2026-07-24", [resolution_rows(MARKET_BTC)])
     write_partition(root, "orderbook_snapshots", DAY1, book_rows_day1())
     write_partition(root, "orderbook_snapshots", DAY2, book_rows_day2())
+    write_ws_day(root, DAY1)
     return root
 
 
@@ -338,4 +363,6 @@ EXPECTED_ROWS = {
     "market_resolution_dim": 2,  # katana (resolved No: gamma+data_v2), the BTC market (resolved Up: gamma only)
     "orderbook_snapshot_fact": 5,  # 6 bronze rows, one snapshot written twice
     "orderbook_top_of_book_1m": 4,  # 2026-09-08: Polymarket 10:00 and 10:01, Limitless 10:00 · 2026-09-09: 08:30
+    "orderbook_bbo": 16,  # the tops the live machine published (streaming_ws/test_* compare them one by one)
+    "orderbook_gaps": 6,  # 2 mismatch gaps (the lost delta and its mirrored token), 4 reconnect gaps open at day end
 }

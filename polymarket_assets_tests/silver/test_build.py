@@ -87,7 +87,7 @@ def test_build_exact_rows_known_values_and_checks(lake, db):
 
     # every check ran; the only non-pass is the documented orphan WARN: the 2 real trades' markets are not in bronze
     evals = checks(result)
-    assert len(evals) == 41
+    assert len(evals) == 52
     failing = {k: (e.severity.value, e.metadata["orphan_rows_unknown_market"].value) for k, e in evals.items() if not e.passed}
     assert failing == {("trade_fact", "references_known_token_and_market"): ("WARN", 2)}
 

@@ -31,6 +31,7 @@ from polymarket_assets_tests.silver.bronze_fixtures import (
     trades_day2,
     write_lake,
     write_partition,
+    write_ws_day,
 )
 from polymarket_assets_tests.silver.helpers import (
     build_direct,
@@ -92,7 +93,20 @@ CASES: dict[tuple[str, str], tuple[str, dt.date | None, str]] = {
     # a minute that claims a snapshot the fact does not have
     ("orderbook_top_of_book_1m", "reconciles_with_bronze"): (
         "UPDATE silver.orderbook_top_of_book_1m SET snapshots = snapshots + 1 WHERE dt = '2026-09-09'", None, "ERROR"),
+    ("orderbook_bbo", "key_unique_not_null"): (
+        "INSERT INTO silver.orderbook_bbo SELECT * FROM silver.orderbook_bbo WHERE seq = (SELECT min(seq) FROM silver.orderbook_bbo)", D1, "ERROR"),
+    ("orderbook_bbo", "prices_in_unit_interval"): ("UPDATE silver.orderbook_bbo SET best_ask = 1.5 WHERE seq = 40", D1, "ERROR"),
+    # a crossed top the venue never confirmed (what a wrongly applied delta would publish)
+    ("orderbook_bbo", "crossed_only_as_sent"): ("UPDATE silver.orderbook_bbo SET crossed = true, verified = false WHERE seq = 40", D1, "ERROR"),
+    ("orderbook_bbo", "reconciles_with_bronze"): ("DELETE FROM silver.orderbook_bbo WHERE seq = 40", None, "ERROR"),
+    ("orderbook_gaps", "key_unique_not_null"): ("INSERT INTO silver.orderbook_gaps SELECT * FROM silver.orderbook_gaps LIMIT 1", D1, "ERROR"),
+    ("orderbook_gaps", "gaps_well_formed"): ("UPDATE silver.orderbook_gaps SET end_ts = start_ts - INTERVAL 1 SECOND WHERE reason = 'bbo_mismatch'",
+                                             D1, "ERROR"),
+    ("orderbook_gaps", "reconciles_with_bronze"): ("DELETE FROM silver.orderbook_gaps WHERE reason = 'reconnect'", None, "ERROR"),
 }
+# checks whose failing case needs a changed bronze file (the lake here is shared and read-only): the bronze day
+# that no longer matches its compaction's counts, in silver/test_orderbook_ws.py
+ELSEWHERE = {("orderbook_bbo", "bronze_day_reconciles"), ("orderbook_gaps", "bronze_day_reconciles")}
 # warnings (orphans: kept and counted, never blocking)
 WARN_CASES = {
     ("trade_fact", "references_known_token_and_market"): ("UPDATE silver.trade_fact SET condition_id = '0x' || repeat('1', 64), token_id = '42' WHERE dt = '2026-09-09'", D2),
@@ -115,9 +129,9 @@ def _run_check(db: Path, lake: Path, model: str, check: str, day: dt.date | None
 
 def test_every_check_has_a_failing_case():
     registered = {(m, c.name) for m, defs in CHECKS.items() for c in defs}
-    covered = set(CASES) | {(m, "fresh") for m in MODELS}
+    covered = set(CASES) | {(m, "fresh") for m in MODELS} | ELSEWHERE
     assert registered == covered
-    assert len(registered) == 41
+    assert len(registered) == 52
 
 
 def test_checks_pass_on_the_built_fixture(built):
@@ -167,6 +181,7 @@ def stale(tmp_path_factory):
     write_partition(lake, "leaderboard", new, board_rows())
     write_partition(lake, "resolutions", new, [resolution_rows(MARKET_BTC, closedTime="2026-09-10 01:00:00+00")])
     write_partition(lake, "orderbook_snapshots", new, [book_row("r3-1", dt.datetime(2026, 9, 10, 1, tzinfo=dt.timezone.utc))])
+    write_ws_day(lake, new, changes=4)
     return lake, db
 
 

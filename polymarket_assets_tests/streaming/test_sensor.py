@@ -123,7 +123,7 @@ def test_code_location_wires_job_sensor_and_compaction():
     assert defs.resolve_job_def(JOB_NAME).executor_def.name == "healing_in_process_executor"
     assert defs.resolve_schedule_def("orderbook_compaction_schedule").job_name == "orderbook_compaction_job"
     compaction = defs.resolve_job_def("orderbook_compaction_job")
-    assert {k.to_user_string() for k in compaction.asset_layer.selected_asset_keys} == {"bronze/orderbook_snapshots"}
+    assert {k.to_user_string() for k in compaction.asset_layer.selected_asset_keys} == {"bronze/orderbook_snapshots", "bronze/orderbook_ws_events"}
 
 
 def test_compaction_schedule_targets_yesterday():
@@ -208,3 +208,48 @@ def test_job_itself_bounds_runs_launched_by_hand():
     first = tick(dg.DagsterInstance.ephemeral(), None)
     assert first.run_requests[0].tags["dagster/max_runtime"] == expected
 
+
+
+# -- the same machinery keeps orderbook_stream_job alive ---------------------------------------------------
+
+def stream_tick(instance, cursor, lake):
+    from polymarket_assets.defs.streaming.orderbook_stream_sensor import orderbook_stream_sensor
+
+    return orderbook_stream_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources={"lake": lake}))
+
+
+def test_stream_sensor_fresh_keys_skip_while_alive_and_stale_heartbeat(instance, tmp_path):
+    from polymarket_assets.streaming.sensor import STREAM
+
+    lake = LakeResource(data_dir=str(tmp_path))
+    first = stream_tick(instance, None, lake)
+    request = first.run_requests[0]
+    assert request.run_key == "orderbook-stream-1" and request.tags["dagster/max_runtime"] == "4200"
+    assert request.tags["orderbook_stream/reason"] == "no run yet"
+    run = add_run(instance, S.STARTED, {**request.tags, "dagster/run_key": request.run_key}, job_name=STREAM.job_name)
+    assert isinstance(tick(instance, None, lake), dg.SensorResult)  # the logger's sensor does not see the stream's run
+    (lake.state / STREAM.heartbeat_file).write_text(json.dumps({"run_tag": run.run_id.split("-")[0]}))
+    alive = stream_tick(instance, first.cursor, lake)
+    assert isinstance(alive, dg.SkipReason) and "is STARTED" in alive.skip_message
+    old = time.time() - 600
+    os.utime(lake.state / STREAM.heartbeat_file, (old, old))
+    stale = stream_tick(instance, first.cursor, lake)
+    assert "no heartbeat" in stale.skip_message and instance.get_run_by_id(run.run_id).status == S.CANCELING
+    set_status(instance, instance.get_run_by_id(run.run_id), S.CANCELED)
+    fresh = stream_tick(instance, None, lake)  # cursor lost: the key still never repeats
+    assert fresh.run_requests[0].run_key == "orderbook-stream-2"
+    assert fresh.run_requests[0].tags["orderbook_stream/previous_status"] == "CANCELED"
+
+
+def test_code_location_wires_the_stream_job_sensor_and_compaction():
+    from polymarket_assets_tests.support.code_location import code_location
+
+    defs = code_location()
+    sensor = defs.resolve_sensor_def("orderbook_stream_sensor")
+    assert sensor.job_name == "orderbook_stream_job" and sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    job = defs.resolve_job_def("orderbook_stream_job")
+    assert job.executor_def.name == "healing_in_process_executor" and job.tags["dagster/max_runtime"] == "4200"
+    compaction = defs.resolve_job_def("orderbook_compaction_job")
+    assert {k.to_user_string() for k in compaction.asset_layer.selected_asset_keys} == {"bronze/orderbook_snapshots", "bronze/orderbook_ws_events"}
+    daily = defs.resolve_job_def("bronze_daily_job")
+    assert not {"bronze/orderbook_ws_events", "bronze/orderbook_snapshots"} & {k.to_user_string() for k in daily.asset_layer.selected_asset_keys}

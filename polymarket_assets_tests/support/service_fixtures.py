@@ -9,8 +9,10 @@ the test with the install command (``ServiceUnavailable``); it is never skipped.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -84,7 +86,18 @@ def s3_bucket(s3_server: S3Server) -> str:
 @pytest.fixture
 def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Set the standard AWS variables (incl. ``AWS_ENDPOINT_URL``) to the local S3 server for this test."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
     env = s3_server.env()
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture
+def s3_lake(s3_env: dict[str, str], s3_bucket: str, tmp_path) -> Any:
+    """A ``LakeResource`` with the lake on the local S3 server (``s3://<fresh bucket>/lake``) and this machine's
+    own files under ``tmp_path/local``."""
+    from polymarket_assets.resources import LakeResource
+
+    return LakeResource(data_dir=f"s3://{s3_bucket}/lake", local_dir=str(tmp_path / "local"))

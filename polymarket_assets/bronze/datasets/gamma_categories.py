@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 from polymarket_assets.bronze.engine.object_walk import DayRow, Fetched, ObjectWalkSpec, fetched_items, on_day_of
 from polymarket_assets.bronze.engine.upstream import iter_raw_objects
@@ -14,6 +13,7 @@ from polymarket_assets.bronze.schemas import GAMMA_CATEGORIES
 from polymarket_assets.clients.api_clients import ApiClients
 from polymarket_assets.clients.gamma import parse_gamma_event, parse_gamma_tag
 from polymarket_assets.clients.wire import ParseError
+from polymarket_assets.lake import LakePath
 
 ASSET = "gamma_categories"
 UPSTREAM = "gamma_events"
@@ -33,7 +33,7 @@ def _rows(fetched: Fetched) -> list[DayRow]:
     return [(fetched.day, tag_row(parse_gamma_tag(tag), fetched.fetched_at, event_id=event["event_id"])) for tag in tags]
 
 
-def _walk(days: list[dt.date], clients: ApiClients | None, bronze_root: Path) -> Iterator[Fetched]:
+def _walk(days: list[dt.date], clients: ApiClients | None, bronze_root: LakePath) -> Iterator[Fetched]:
     assert clients is not None
     yield from fetched_items(clients.gamma.iter_tag_pages(page_size=TAGS_PAGE_SIZE), kind="tag")
     yield from iter_raw_objects(bronze_root, UPSTREAM, days, kind="event")

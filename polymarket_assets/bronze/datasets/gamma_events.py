@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 from polymarket_assets.bronze.engine.object_walk import DayRow, Fetched, ObjectWalkSpec, fetched_items, on_day_of
 from polymarket_assets.bronze.partitions import iso_z, range_bounds
@@ -12,6 +11,7 @@ from polymarket_assets.bronze.rows import event_row
 from polymarket_assets.bronze.schemas import GAMMA_EVENTS
 from polymarket_assets.clients.api_clients import ApiClients
 from polymarket_assets.clients.gamma import parse_gamma_event
+from polymarket_assets.lake import LakePath
 
 ASSET = "gamma_events"
 EVENTS_PAGE_SIZE = 500
@@ -30,7 +30,7 @@ def _rows(fetched: Fetched) -> list[DayRow]:
     return on_day_of(event_row(parse_gamma_event(fetched.obj), fetched.fetched_at), "start_date")
 
 
-def _walk(days: list[dt.date], clients: ApiClients | None, bronze_root: Path) -> Iterator[Fetched]:
+def _walk(days: list[dt.date], clients: ApiClients | None, bronze_root: LakePath) -> Iterator[Fetched]:
     assert clients is not None
     yield from fetched_items(clients.gamma.iter_event_pages(event_window_params(days), page_size=EVENTS_PAGE_SIZE), kind="event")
 

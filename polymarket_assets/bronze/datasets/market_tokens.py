@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 from polymarket_assets.bronze.engine.object_walk import DayRow, Fetched, ObjectWalkSpec
 from polymarket_assets.bronze.engine.upstream import iter_raw_objects
@@ -13,6 +12,7 @@ from polymarket_assets.bronze.rows import token_row
 from polymarket_assets.bronze.schemas import MARKET_TOKENS
 from polymarket_assets.clients.api_clients import ApiClients
 from polymarket_assets.clients.gamma import gamma_market_tokens
+from polymarket_assets.lake import LakePath
 
 ASSET = "market_tokens"
 UPSTREAM = "markets"
@@ -22,7 +22,7 @@ def _rows(fetched: Fetched) -> list[DayRow]:
     return [(fetched.day, token_row(t, fetched.fetched_at)) for t in gamma_market_tokens(fetched.obj)]
 
 
-def _walk(days: list[dt.date], clients: ApiClients | None, bronze_root: Path) -> Iterator[Fetched]:
+def _walk(days: list[dt.date], clients: ApiClients | None, bronze_root: LakePath) -> Iterator[Fetched]:
     return iter_raw_objects(bronze_root, UPSTREAM, days, kind="market")
 
 

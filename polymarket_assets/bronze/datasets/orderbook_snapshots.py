@@ -1,9 +1,11 @@
 """How ``bronze/orderbook_snapshots`` is built: one day of the logger's JSONL compacted into one Parquet partition.
 
 Input: every ``stream/<venue>/orderbooks/date=YYYY-MM-DD/*.jsonl`` of the partition's day (the day of
-``received_ts``, UTC). Output: ``bronze/orderbook_snapshots/dt=YYYY-MM-DD/part-0.parquet`` written with the
-shared atomic :class:`~polymarket_assets.bronze.parquet_io.PartitionWriter` (temp file, fsync, rename; a
-re-run replaces the partition, never duplicates rows).
+``received_ts``, UTC) in the lake (``LakeResource.stream_lake``: local, or S3 where the logger ships each file
+when it closes it). Output: ``bronze/orderbook_snapshots/dt=YYYY-MM-DD/part-0.parquet`` written with the
+shared atomic :class:`~polymarket_assets.bronze.parquet_io.PartitionWriter` (local temp file, one atomic
+commit; a re-run replaces the partition, never duplicates rows). Everything goes through ``LakePath``, so the
+same code compacts a local lake and an S3 one.
 
 Parsing is block-wise with Arrow's JSON reader (64 MiB blocks cut at line ends, bounded memory). A file's
 last line without a trailing newline is a **torn** line (the process died mid-write, or the logger is
@@ -22,7 +24,6 @@ import io
 import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import Any, Iterator
 
 import dagster as dg
@@ -31,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from polymarket_assets.bronze.schemas import BOOK_LEVEL, BOOK_PRICE, BOOK_SIZE, BOOK_TS, ORDERBOOK_SNAPSHOTS
+from polymarket_assets.lake import LakePath, as_lake_path
 
 ASSET_NAME = "orderbook_snapshots"
 BLOCK_BYTES = 64 * 1024 * 1024
@@ -62,14 +64,14 @@ class CompactionStats:
     rows_by_venue: dict[str, int] = field(default_factory=dict)
 
 
-def day_files(stream_dir: Path, day: str) -> list[Path]:
-    return sorted(stream_dir.glob(f"*/orderbooks/date={day}/*.jsonl"))
+def day_files(stream_dir: LakePath | Any, day: str) -> list[LakePath]:
+    return as_lake_path(stream_dir).glob(f"*/orderbooks/date={day}/*.jsonl")
 
 
-def iter_blocks(path: Path, stats: CompactionStats, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+def iter_blocks(path: LakePath | Any, stats: CompactionStats, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
     """Whole lines of ``path`` in blocks; a final line without ``\\n`` is yielded only if it parses."""
     carry = b""
-    with open(path, "rb") as fh:
+    with as_lake_path(path).open_input_stream() as fh:
         while True:
             chunk = fh.read(block_bytes)
             if not chunk:
@@ -171,13 +173,14 @@ def to_bronze(raw: pa.Table, source_file: str, stats: CompactionStats) -> pa.Tab
     return pa.Table.from_arrays(columns, schema=ORDERBOOK_SNAPSHOTS)
 
 
-def compact_day(stream_dir: Path, day: str, sink: Any, stats: CompactionStats | None = None) -> CompactionStats:
+def compact_day(stream_dir: LakePath | Any, day: str, sink: Any, stats: CompactionStats | None = None) -> CompactionStats:
     """Feed every snapshot of ``day`` to ``sink.write_table(table)``; return counts."""
     stats = stats or CompactionStats()
+    stream_dir = as_lake_path(stream_dir)
     for path in day_files(stream_dir, day):
         stats.files.append(str(path))
         stats.input_bytes += path.stat().st_size
-        rel = str(path.relative_to(stream_dir))
+        rel = path.relative_to(stream_dir)
         for block in iter_blocks(path, stats):
             raw = _parse_block(block, stats)
             if raw.num_rows == 0:
@@ -195,12 +198,14 @@ def _value_counts(col: pa.ChunkedArray) -> tuple[list[str], list[int]]:
     return vc.field("values").to_pylist(), vc.field("counts").to_pylist()
 
 
-def _preview(path: Path, limit: int = 5) -> str:
+def _preview(path: LakePath, limit: int = 5) -> str:
     import pyarrow.parquet as pq
 
     cols = ["received_ts", "venue", "instrument_key", "best_bid", "best_ask", "mid", "spread"]
     try:
-        table = pq.ParquetFile(path).read_row_group(0, columns=cols).slice(0, limit) if pq.ParquetFile(path).num_row_groups else None
+        with path.open_input_file() as fh:
+            parquet = pq.ParquetFile(fh)
+            table = parquet.read_row_group(0, columns=cols).slice(0, limit) if parquet.num_row_groups else None
     except Exception:  # noqa: BLE001
         table = None
     if table is None or table.num_rows == 0:
@@ -211,12 +216,11 @@ def _preview(path: Path, limit: int = 5) -> str:
     return "\n".join(lines)
 
 
-def write_partition(lake_root: Path, day: str) -> tuple[CompactionStats, Path, int]:
-    """Compact ``day`` into its bronze partition atomically. Returns (stats, path, bytes)."""
+def write_partition(stream_dir: LakePath | Any, bronze_root: LakePath | Any, day: str) -> tuple[CompactionStats, LakePath, int]:
+    """Compact ``day`` of ``stream_dir`` into its partition under ``bronze_root`` atomically. Returns (stats, path, bytes)."""
     from polymarket_assets.bronze.parquet_io import PartitionWriter
 
-    stream_dir = lake_root / "stream"
-    with PartitionWriter(lake_root / "bronze", ASSET_NAME, day, ORDERBOOK_SNAPSHOTS) as writer:
+    with PartitionWriter(bronze_root, ASSET_NAME, day, ORDERBOOK_SNAPSHOTS) as writer:
         stats = compact_day(stream_dir, day, writer)
         written = writer.commit()
     return stats, written.path, written.bytes
@@ -231,14 +235,15 @@ def table_schema() -> dg.TableSchema:
     )
 
 
-def compact_days(lake_root: Path, days: list[str], log: Any) -> dict[str, Any]:
-    """Compact every day of ``days`` into its partition; returns the run's materialization metadata."""
+def compact_days(stream_dir: LakePath | Any, bronze_root: LakePath | Any, days: list[str], log: Any) -> dict[str, Any]:
+    """Compact every day of ``days`` (stream files in ``stream_dir``, e.g. ``LakeResource.stream_lake``) into its
+    partition under ``bronze_root`` (``LakeResource.bronze``); returns the run's materialization metadata."""
     totals = CompactionStats()
     per_day: list[str] = ["| day | rows | torn | corrupt | files | bytes |", "|---|---|---|---|---|---|"]
     total_bytes = 0
-    last_path: Path | None = None
+    last_path: LakePath | None = None
     for day in days:
-        stats, path, size = write_partition(lake_root, day)
+        stats, path, size = write_partition(stream_dir, bronze_root, day)
         total_bytes += size
         last_path = path
         totals.rows += stats.rows
@@ -250,6 +255,10 @@ def compact_days(lake_root: Path, days: list[str], log: Any) -> dict[str, Any]:
         for venue, n in stats.rows_by_venue.items():
             totals.rows_by_venue[venue] = totals.rows_by_venue.get(venue, 0) + n
         per_day.append(f"| {day} | {stats.rows} | {stats.torn_lines_skipped} | {stats.corrupt_lines_skipped} | {len(stats.files)} | {size} |")
+        if not stats.files:
+            log.warning(f"bronze/orderbook_snapshots {day}: no logger files for this day under {stream_dir} (did "
+                        "orderbook_logger_job run that day?): the partition is empty. Materialize the day again once "
+                        "its files are there.")
         log.info(
             f"bronze/orderbook_snapshots {day}: {stats.rows} rows from {len(stats.files)} files "
             f"({stats.torn_lines_skipped} torn, {stats.corrupt_lines_skipped} corrupt lines skipped) -> {path}"

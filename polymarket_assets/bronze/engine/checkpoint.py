@@ -7,8 +7,10 @@ File: ``<lake.state>/checkpoints/<asset>/<first>..<last>.json`` (one per asset a
      "run_id": "<latest attempt>", "runs": ["<attempt 1>", "<attempt 2>"], "updated_at": "...",
      "days": {"2026-11-07": {"rows": 1234, "bytes": 56789, "run_id": "<attempt 1>", "committed_at": "..."}}}
 
-Every write goes to a temporary file in the same directory, is fsynced and renamed over the old one, so a
-crash leaves either the previous or the new checkpoint, never a torn one.
+The file is in the lake (``LakeResource.state``), so a re-run on another machine finds it. Every write
+replaces it atomically (``LakePath.write_bytes``: locally a temporary file renamed over it, on S3 one PUT), so
+a crash leaves either the previous or the new checkpoint, never a torn one. One run writes a range's
+checkpoint at a time (a range is one run), so there is no concurrent writer to race with.
 
 Resume rule: a day is skipped when the checkpoint of an earlier, *unfinished* attempt of the same range lists
 it **and** its partition is on disk (a listed day whose files were deleted is fetched again). ``fresh=True``
@@ -35,12 +37,11 @@ import json
 import os
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from polymarket_assets.atomic_files import atomic_write_json
 from polymarket_assets.bronze.partitions import to_day
-from polymarket_assets.paths import child
+from polymarket_assets.lake import LakePath, as_lake_path
+from polymarket_assets.paths import component
 
 RUNNING = "running"
 FAILED = "failed"
@@ -52,14 +53,14 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def checkpoint_path(state_root: str | os.PathLike[str], asset: str, first: dt.date | str, last: dt.date | str) -> Path:
-    return child(state_root, "checkpoints", asset, f"{to_day(first).isoformat()}..{to_day(last).isoformat()}.json", what="asset")
+def checkpoint_path(state_root: LakePath | str | os.PathLike[str], asset: str, first: dt.date | str, last: dt.date | str) -> LakePath:
+    return as_lake_path(state_root) / "checkpoints" / component(asset, "asset") / f"{to_day(first).isoformat()}..{to_day(last).isoformat()}.json"
 
 
 class RangeCheckpoint:
     """The checkpoint of one asset's range ``[first, last]``. Thread-safe for one attempt's writers."""
 
-    def __init__(self, state_root: str | os.PathLike[str], asset: str, first: dt.date | str, last: dt.date | str):
+    def __init__(self, state_root: LakePath | str | os.PathLike[str], asset: str, first: dt.date | str, last: dt.date | str):
         self.asset = asset
         self.first = to_day(first)
         self.last = to_day(last)
@@ -89,8 +90,10 @@ class RangeCheckpoint:
         """The stored checkpoint, or ``None`` when absent or unreadable (then the range starts over)."""
         try:
             value = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
             return None
+        except ValueError:
+            return None  # torn or foreign content: the range starts over
         return value if isinstance(value, dict) else None
 
     def load(self, *, fresh: bool = False) -> set[dt.date]:
@@ -123,7 +126,7 @@ class RangeCheckpoint:
     @classmethod
     def open(
         cls,
-        state_root: str | os.PathLike[str],
+        state_root: LakePath | str | os.PathLike[str],
         asset: str,
         days: Sequence[dt.date],
         run_id: str | None,
@@ -201,4 +204,4 @@ class RangeCheckpoint:
 
     def _save(self) -> None:
         self.state["updated_at"] = _now()
-        atomic_write_json(self.path, self.state, indent=2, sort_keys=True)
+        self.path.write_bytes(json.dumps(self.state, indent=2, sort_keys=True).encode("utf-8"))

@@ -83,6 +83,7 @@ class DayBook:
         log: Any = None,
     ):
         self.bronze_root = bronze_root
+        self.quarantine_root = quarantine_root
         self.asset = asset
         self.schema = schema
         self.writer_options = dict(writer_options)
@@ -163,7 +164,8 @@ class DayBook:
     def complete(self, item: Complete) -> None:
         states = [self.days[d] for d in item.days if self.days[d].written is None]
         rejected = sum(s.rejected for s in states)
-        check_threshold(rejected, sum(s.accepted for s in states) + rejected, self.max_share, what=item.what)
+        check_threshold(rejected, sum(s.accepted for s in states) + rejected, self.max_share, what=item.what,
+                        where=f"{self.quarantine_root}/{self.asset}/")
         for state in states:
             self._flush(state)
             state.written = self._writer(state).commit()

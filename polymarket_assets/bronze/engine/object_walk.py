@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -34,6 +33,7 @@ from polymarket_assets.clients.errors import MalformedResponseError
 from polymarket_assets.clients.guarded_endpoint import QuarantinedResponseError
 from polymarket_assets.clients.pagination import Page
 from polymarket_assets.clients.wire import ParseError
+from polymarket_assets.lake import LakePath
 
 if TYPE_CHECKING:
     from polymarket_assets.bronze.engine.run import RunContext
@@ -59,7 +59,7 @@ class Fetched:
 
 DayRow = tuple["dt.date | None", dict[str, Any]]
 #: ``walk(days, clients, bronze_root)``: the objects of a window (``clients`` is ``None`` for a source with no API).
-Walk = Callable[[list[dt.date], "ApiClients | None", Path], Iterable[Fetched]]
+Walk = Callable[[list[dt.date], "ApiClients | None", LakePath], Iterable[Fetched]]
 
 
 def fetched_items(pages: Iterable[Page], kind: str) -> Iterator[Fetched]:

@@ -22,4 +22,4 @@ from polymarket_assets.resources import LakeResource
 )
 def orderbook_snapshots(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     days = [d.isoformat() for d in partition_days(context)]
-    return dg.MaterializeResult(metadata=compact_days(lake.root, days, context.log))
+    return dg.MaterializeResult(metadata=compact_days(lake.stream_lake, lake.bronze, days, context.log))

@@ -2,7 +2,9 @@
 
 ``bronze_daily_schedule`` fires at 00:15 UTC and requests two runs of ``bronze_daily_job``:
 
-* yesterday's partition of every bronze asset (run key ``bronze-<yesterday>``);
+* yesterday's partition of every bronze asset fetched from the APIs (run key ``bronze-<yesterday>``) — the two
+  order-book compactions are not in it: ``orderbook_compaction_job`` / ``orderbook_compaction_schedule`` (00:20)
+  compact the streams' files, so a deployment that does not stream never writes empty order-book days;
 * today's partition of ``bronze/leaderboard`` only, i.e. today's snapshot (run key ``bronze-leaderboard-<today>``).
 
 It starts **off** (``DefaultScheduleStatus.STOPPED``) so a fresh ``dagster dev`` never calls the public APIs
@@ -21,11 +23,14 @@ from polymarket_assets.bronze.daily_runs import daily_run_requests
 from polymarket_assets.bronze.partitions import DAILY_PARTITIONS
 
 ORDERBOOK_SNAPSHOTS_KEY = dg.AssetKey(["bronze", "orderbook_snapshots"])
+ORDERBOOK_WS_EVENTS_KEY = dg.AssetKey(["bronze", "orderbook_ws_events"])
 
 bronze_daily_job = dg.define_asset_job(
     name="bronze_daily_job",
-    selection=dg.AssetSelection.groups(GROUP),  # partitioned by DAILY_PARTITIONS, inferred from the assets
-    description="Every bronze asset for one day (or a range, as one run per range).",
+    # partitioned by DAILY_PARTITIONS, inferred from the assets; the stream compactions have their own job
+    selection=dg.AssetSelection.groups(GROUP) - dg.AssetSelection.assets(ORDERBOOK_SNAPSHOTS_KEY, ORDERBOOK_WS_EVENTS_KEY),
+    description="Every bronze asset fetched from the APIs for one day (or a range, as one run per range); the order-book "
+    "compactions run in orderbook_compaction_job.",
 )
 
 
@@ -35,7 +40,7 @@ bronze_daily_job = dg.define_asset_job(
     execution_timezone="UTC",
     job=bronze_daily_job,
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="00:15 UTC: yesterday's partition of every bronze asset + today's leaderboard snapshot. Starts off.",
+    description="00:15 UTC: yesterday's partition of every API bronze asset + today's leaderboard snapshot. Starts off.",
 )
 def bronze_daily_schedule(context: dg.ScheduleEvaluationContext):
     scheduled = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)
@@ -47,8 +52,9 @@ def bronze_daily_schedule(context: dg.ScheduleEvaluationContext):
 
 orderbook_compaction_job = dg.define_asset_job(
     "orderbook_compaction_job",
-    selection=dg.AssetSelection.assets(ORDERBOOK_SNAPSHOTS_KEY),
-    description="Compact one day of order-book JSONL into bronze/orderbook_snapshots.",
+    selection=dg.AssetSelection.assets(ORDERBOOK_SNAPSHOTS_KEY, ORDERBOOK_WS_EVENTS_KEY),
+    description="Compact one day of the order-book logger's JSONL into bronze/orderbook_snapshots and of the WebSocket "
+    "raw log into bronze/orderbook_ws_events.",
 )
 
 
@@ -58,7 +64,7 @@ orderbook_compaction_job = dg.define_asset_job(
     execution_timezone="UTC",
     job=orderbook_compaction_job,
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="At 00:20 UTC, compact yesterday's order-book JSONL (the logger has rotated past it) into bronze.",
+    description="At 00:20 UTC, compact yesterday's order-book JSONL and WebSocket raw log (both have rotated past it) into bronze.",
 )
 def orderbook_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     scheduled = context.scheduled_execution_time or dt.datetime.now(dt.timezone.utc)

@@ -1,1 +1,2 @@
-"""Streaming definitions: the order-book logger job and the sensor that keeps one run alive."""
+"""Streaming definitions: the REST order-book logger job and the WebSocket order-book stream job, each with the
+sensor that keeps one run alive."""

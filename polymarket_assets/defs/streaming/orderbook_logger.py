@@ -58,8 +58,10 @@ def orderbook_logger_op(
         clob=hot.clob,
         limitless=discovery.limitless,
         limitless_books=hot.limitless,
-        stream_dir=lake.stream,
-        state_dir=lake.state,
+        stream_dir=lake.stream,  # live files: this machine's disk (for a local lake, the lake's stream/ itself)
+        state_dir=lake.local_state,
+        heartbeat_dir=lake.state,  # in the lake, where the sensor reads it from any machine
+        shipper=lake.shipper(log),  # S3 lake: each file goes up when it is closed; None for a local lake
         clock=logger_run.CLOCK_FACTORY(),
         log=log,
         run_tag=context.run_id.split("-")[0],

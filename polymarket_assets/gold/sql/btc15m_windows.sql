@@ -1,14 +1,16 @@
 -- gold.btc15m_windows: one row per BTC 15-minute up/down window; natural key slug ('btc-updown-15m-<start>').
 -- Input (whole tables; rebuilt when one changes): silver_orderbook_snapshot_fact (the REST logger's books),
--- silver_market_resolution_dim (the outcome) and, where it exists, silver_orderbook_bbo (the WebSocket
--- best-bid/ask change log: asset_id, ts_exchange, best_bid, best_ask, bid_size, ask_size).
+-- silver_market_resolution_dim (the outcome) and, where they exist, silver_orderbook_bbo (the WebSocket
+-- best-bid/ask change log: asset_id, ts_exchange, best_bid, best_ask, bid_size, ask_size) and
+-- silver_orderbook_gaps (the periods a WebSocket book was not known right: asset_id, start_ts, end_ts).
 --
 -- A window is [start, end = start + 15 min), start = the unix seconds in its slug (api_reference §1.3). Its
 -- books are the books of its Up token (the first outcome): the WebSocket BBO changes when the BBO table holds
 -- at least one change of that token inside the window (book_source 'ws_bbo'), else the REST snapshots
 -- received inside the window ('rest_snapshots'). mid = (best bid + best ask) / 2 (NULL when a side is empty).
 -- The book at an instant x: the last book row at or before x; a REST snapshot must be at most 60 s old (a BBO
--- change holds until the next one, however old). mid_open = the book at start, else (the REST logger starts
+-- change holds until the next one, however old, unless x falls in a gap of that book: start_ts <= x < end_ts,
+-- or an open gap (end_ts NULL) — then there is no book at x, never the top from before the gap). mid_open = the book at start, else (the REST logger starts
 -- polling a window at its start) the first book row in [start, start + 60 s); mid_t5 / mid_t1 = the book at
 -- end - 5 min / end - 1 min. mean_spread, mean_best_bid_size, mean_best_ask_size (shares at the best levels)
 -- and book_rows are over the window's book rows in [start, end).
@@ -69,7 +71,11 @@ instants AS (
 at_instant AS (
     SELECT i.slug, i.point, b.ts, b.mid, b.book_source
     FROM instants i ASOF LEFT JOIN book_mid b ON i.slug = b.slug AND i.at >= b.ts
-    WHERE b.ts IS NULL OR b.book_source = 'ws_bbo' OR b.ts > i.at - INTERVAL 60 SECOND
+    WHERE b.ts IS NULL
+       OR (b.book_source = 'rest_snapshots' AND b.ts > i.at - INTERVAL 60 SECOND)
+       OR (b.book_source = 'ws_bbo' AND NOT EXISTS (
+               SELECT 1 FROM silver_orderbook_gaps g JOIN w ON g.asset_id = w.up_token_id
+               WHERE w.slug = i.slug AND g.start_ts <= i.at AND (g.end_ts IS NULL OR i.at < g.end_ts)))
 ),
 first_after_open AS (
     SELECT b.slug, arg_min(b.mid, b.ts) AS mid, min(b.ts) AS ts

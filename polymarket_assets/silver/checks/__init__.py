@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 
 from polymarket_assets.silver.checks.base import CheckContext, CheckDef, Outcome, Phase, Severity
+from polymarket_assets.silver.checks.orderbook import bronze_day_reconciles, crossed_only_as_sent, gaps_well_formed
 from polymarket_assets.silver.checks.references import (
     outcomes_match_clob_token_ids,
     outcomes_match_tokens,
@@ -103,6 +104,16 @@ def checks_for(model: Model) -> list[CheckDef]:
         defs.append(CheckDef("matches_source_totals",
                              f"Each day's totals equal the source table's for the same day: {model.count_column or 'rows'} = "
                              f"rows of {model.source_layer}.{model.sources[0]}, {sums}.", True, "write", matches_source_totals))
+    if model.name == "orderbook_bbo":
+        defs.append(CheckDef("crossed_only_as_sent", "A crossed top appears only where the venue sent it so (counted); an "
+                             "unconfirmed crossed top means a wrong book.", True, "write", crossed_only_as_sent))
+    if model.name == "orderbook_gaps":
+        defs.append(CheckDef("gaps_well_formed", "Known reason; start <= detected <= end; end NULL exactly when open at day end.",
+                             True, "write", gaps_well_formed))
+    if model.python is not None and model.sources == ("orderbook_ws_events",):
+        defs.append(CheckDef("bronze_day_reconciles", "The replayed bronze day reconciles with its raw log: lines = records + bad "
+                             "lines, records = with rows + without (PONG, open, …), rows per event type as counted.",
+                             True, "write", bronze_day_reconciles))
     defs.extend(model.extra_checks)
     if model.kind == "fact":
         defs.append(_reconcile(model))

@@ -31,6 +31,7 @@ class CheckContext:
     days: list[dt.date] | None = None  # fact days in scope (write phase: the day being replaced); None = whole table
     ledger: LoadLedger | None = None
     partitions: Mapping[str, Mapping[dt.date, Partition]] | None = None  # post phase: the sources as they are now
+    files: list[str] | None = None  # write phase of a fact day: the source files being loaded
 
     @property
     def day(self) -> dt.date | None:

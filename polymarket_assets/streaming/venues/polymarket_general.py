@@ -6,6 +6,8 @@ by 24 h volume — two instruments (outcome tokens) per market.
 * ``tag``: a numeric Gamma tag id (``/markets?tag_id=``) or a tag slug (``/events?tag_slug=``, every
   market of each event); active, not closed.
 * ``top_n``: ``/markets?active=true&closed=false&order=volume24hr&ascending=false``, first N.
+* ``all_active``: every ``/markets?active=true&closed=false`` market (the WebSocket stream's
+  ``polymarket_all_active`` source, ``max_markets=None``: no cap).
 
 Closed markets and markets without an order book are skipped; markets are de-duplicated by conditionId
 and capped at ``max_markets``.
@@ -22,7 +24,6 @@ SOURCE = "polymarket_general"
 
 
 class PolymarketGeneralDiscovery:
-    source = SOURCE
     venue = "polymarket"
 
     def __init__(
@@ -33,14 +34,18 @@ class PolymarketGeneralDiscovery:
         tag: str | None = None,
         top_n: int = 0,
         interval_seconds: float = 300.0,
-        max_markets: int = 250,
+        max_markets: int | None = 250,
+        all_active: bool = False,
+        source: str = SOURCE,
     ):
         self.gamma = gamma
         self.slugs = [s for s in slugs if s]
         self.tag = tag or None
         self.top_n = max(0, int(top_n))
         self.interval_seconds = interval_seconds
-        self.max_markets = max_markets
+        self.max_markets = max_markets  # None: no cap
+        self.all_active = all_active  # every active market (the WebSocket stream's all_active mode)
+        self.source = source
 
     def _by_slug(self, slug: str) -> list[dict[str, Any]]:
         market = self.gamma.market_by_slug(slug)
@@ -64,7 +69,7 @@ class PolymarketGeneralDiscovery:
                 if isinstance(market, dict):
                     yield market
                     count += 1
-                    if count >= limit:
+                    if limit is not None and count >= limit:
                         return
 
     def _top(self, n: int) -> Iterable[dict[str, Any]]:
@@ -83,6 +88,8 @@ class PolymarketGeneralDiscovery:
             candidates.extend(self._by_tag(self.tag))
         if self.top_n:
             candidates.extend(self._top(self.top_n))
+        if self.all_active:
+            candidates.extend(self.gamma.iter_markets({"active": "true", "closed": "false"}, page_size=100))
         seen: set[str] = set()
         instruments: list[dict[str, Any]] = []
         markets: list[dict[str, Any]] = []
@@ -98,7 +105,7 @@ class PolymarketGeneralDiscovery:
             seen.add(condition)
             instruments.extend(insts)
             markets.append(gamma_market_metadata(market, source=self.source, now=now))
-            if len(seen) >= self.max_markets:
+            if self.max_markets is not None and len(seen) >= self.max_markets:
                 warnings.append(f"capped at max_markets={self.max_markets}")
                 break
         return DiscoveryResult(instruments, markets, warnings)

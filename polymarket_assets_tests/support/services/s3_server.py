@@ -65,6 +65,16 @@ class S3Server:
         self.client().create_bucket(Bucket=name)
         return name
 
+    def bucket_names(self) -> list[str]:
+        return sorted(b["Name"] for b in self.client().list_buckets()["Buckets"])
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every object key in ``bucket`` under ``prefix``, as the S3 API lists them (no directory semantics)."""
+        keys: list[str] = []
+        for page in self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(o["Key"] for o in page.get("Contents", []))
+        return sorted(keys)
+
     def stop(self) -> None:
         stop(self.process, signal.SIGTERM)
         shutil.rmtree(self.root, ignore_errors=True)
