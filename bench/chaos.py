@@ -1,5 +1,5 @@
 """The chaos suite: kill -9 at seeded random moments in a bronze range backfill, a silver load and the gold
-build, and SIGKILL / SIGTERM of the order-book logger; prints the README's table.
+build, and SIGKILL / SIGTERM of the order-book logger and the WebSocket stream job; prints the README's table.
 
 Every kill target: a reference run (uninterrupted) in a child process, then per trial a fresh run killed at a
 random moment in [0, reference duration], what a reader sees right after the kill, a re-run, and a comparison

@@ -30,7 +30,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 KILL_TARGETS = ("bronze_backfill", "silver_load", "gold_build")
 LOGGER_TARGETS = ("logger_sigkill", "logger_sigterm")
-TARGETS = KILL_TARGETS + LOGGER_TARGETS
+STREAM_TARGETS = ("stream_sigkill", "stream_sigterm")
+SIGNAL_TARGETS = LOGGER_TARGETS + STREAM_TARGETS
+TARGETS = KILL_TARGETS + SIGNAL_TARGETS
 
 
 @dataclass
@@ -44,7 +46,7 @@ class TargetReport:
     not_identical: int = 0
     staging_left: int = 0
     rerun_failed: int = 0
-    max_loss_seconds: float = 0.0  # loggers: newest snapshot served before the signal but not on disk (age)
+    max_loss_seconds: float = 0.0  # logger/stream: age at the signal of the oldest item served but not on disk
     unparseable_files: int = 0
     torn_last_lines: int = 0
     problems: list[str] = field(default_factory=list)
@@ -331,30 +333,76 @@ def run_logger_target(name: str, trials: int, rng: random.Random, *, log: Callab
                             report.unparseable_files += 1
                             report.problems.append(f"trial {trial}: {path.name} line {i + 1} does not parse")
                             break
-            served = sorted(t for t in state.served_at if t < signalled - 1.0)
-            on_disk = sorted(_epoch(r["received_ts"]) for r in records)
-            missing = len(served) - sum(1 for t in on_disk if t < signalled - 1.0 + 0.25)
-            if missing > 0:
-                report.rows_lost += missing
-            newest = max(on_disk) if on_disk else 0.0
-            served_before = [t for t in state.served_at if t < signalled]
-            loss = max(0.0, (max(served_before) if served_before else 0.0) - newest)
+            served_before = sorted(t for t in state.served_at if t < signalled)
+            on_disk = len(records)
+            # the writer keeps fetch order: what is missing is the newest served; its oldest item's age is the loss
+            loss = signalled - served_before[on_disk] if on_disk < len(served_before) else 0.0
+            missing = sum(1 for t in served_before[on_disk:] if t < signalled - 1.0)
+            report.rows_lost += missing
             report.max_loss_seconds = max(report.max_loss_seconds, loss)
             seqs = sorted(r["seq"] for r in records)
             if len(seqs) != len(set(seqs)):
                 report.rows_duplicated += len(seqs) - len(set(seqs))
             log(f"{name} trial {trial}: {len(records)} snapshots on disk, {len(served_before)} served before the signal, "
-                f"newest missing snapshot {loss:.2f} s old, {missing} older than 1 s missing")
+                f"oldest missing one {loss:.2f} s old, {missing} older than 1 s missing")
         finally:
             server.stop()
             shutil.rmtree(root, ignore_errors=True)
     return report
 
 
-def _epoch(iso: str) -> float:
-    import datetime as dt
+def run_stream_target(name: str, trials: int, rng: random.Random, *, log: Callable[[str], None] = print) -> TargetReport:
+    from collections import Counter
 
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    from polymarket_assets.streaming.ws import records as R
+    from polymarket_assets.streaming.ws.rawlog import ReadStats, iter_records, raw_files
+    from polymarket_assets_tests.streaming.test_stream_job import stream_config
+    from polymarket_assets_tests.support.ws_venues import WsVenues
+
+    report = TargetReport(name)
+    sig = signal.SIGKILL if name == "stream_sigkill" else signal.SIGTERM
+    for trial in range(trials):
+        root = _fresh(name)
+        try:
+            with WsVenues() as venues:
+                assert venues.polymarket is not None
+                venues.polymarket.record_sent = True
+                args = [sys.executable, "-m", "polymarket_assets_tests.streaming.run_stream_job", venues.polymarket_url, venues.limitless_url,
+                        str(root), json.dumps(stream_config(venues, 120))]
+                proc = subprocess.Popen(args, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=(root / "worker.err").open("w"), text=True)
+                beat = root / "_state" / "orderbook_stream.stats.json"
+                deadline = time.monotonic() + 120
+                while not (beat.exists() and json.loads(beat.read_text() or "{}").get("venues", {}).get("polymarket", {}).get("level_changes")):
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"the stream job did not start: {(root / 'worker.err').read_text()[-3000:]}")
+                    time.sleep(0.05)
+                time.sleep(rng.uniform(0.5, 3.0))
+                signalled = time.time()
+                proc.send_signal(sig)
+                proc.communicate(timeout=60)
+                sent = [(t, text) for t, _conn, text in venues.polymarket.sent if t < signalled]
+            report.trials += 1
+            stats = ReadStats()
+            records = list(iter_records(raw_files(root, "polymarket"), stats))
+            report.torn_last_lines += stats.torn_tails
+            if stats.bad_lines:
+                report.unparseable_files += 1
+                report.problems.append(f"trial {trial}: {stats.bad_lines} raw-log line(s) do not parse")
+            on_disk = Counter(r.data for r in records if r.kind == R.RECV)
+            missing_at = []
+            for t, text in sorted(sent):
+                if on_disk[text] > 0:
+                    on_disk[text] -= 1
+                else:
+                    missing_at.append(t)
+            loss = signalled - min(missing_at) if missing_at else 0.0
+            report.max_loss_seconds = max(report.max_loss_seconds, loss)
+            report.rows_lost += sum(1 for t in missing_at if t < signalled - 1.0)
+            log(f"{name} trial {trial}: {len(sent)} frames sent before the signal, {len(missing_at)} not on disk, "
+                f"the oldest of them {loss:.2f} s old; torn tails {stats.torn_tails}")
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    return report
 
 
 def run(targets: tuple[str, ...] | list[str], trials: int, seed: int, *, log: Callable[[str], None] = print) -> list[TargetReport]:
@@ -363,6 +411,8 @@ def run(targets: tuple[str, ...] | list[str], trials: int, seed: int, *, log: Ca
     for name in targets:
         if name in KILL:
             reports.append(run_kill_target(name, trials, rng, log=log))
+        elif name in STREAM_TARGETS:
+            reports.append(run_stream_target(name, trials, rng, log=log))
         else:
             reports.append(run_logger_target(name, trials, rng, log=log))
     return reports
@@ -374,7 +424,7 @@ def table(reports: list[TargetReport], seed: int) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in reports:
-        loss = f"{r.max_loss_seconds:.2f} s" if r.target in LOGGER_TARGETS else "-"
+        loss = f"{r.max_loss_seconds:.2f} s" if r.target in SIGNAL_TARGETS else "-"
         lines.append(f"| {r.target} | {r.trials} | {r.killed_mid_run if r.target in KILL_TARGETS else r.trials} | {r.partial_visible} | "
                      f"{r.rows_lost} | {r.rows_duplicated} | {r.not_identical} | {r.staging_left} | {loss} | {r.torn_last_lines} | {r.unparseable_files} |")
     return "\n".join(lines)

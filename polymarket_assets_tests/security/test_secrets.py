@@ -97,3 +97,32 @@ def test_a_bronze_run_against_base_urls_with_credentials_leaks_none(tmp_path: Pa
     everything += "".join(p.read_text(errors="replace") for p in (tmp_path / "data").rglob("*") if p.is_file() and p.suffix in {".json", ".body", ".jsonl"})
     assert "127.0.0.1" in everything  # the URL is there, to say what failed ...
     assert PASSWORD not in everything  # ... but never its password
+
+
+def test_aws_keys_of_an_s3_lake_never_appear_in_doctor_output_or_errors(s3_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """The lake on the local S3 server with a bucket that does not exist and a Postgres limiter URL with a
+    password: ``polymarket-assets doctor`` and the lake's own error name what is wrong, never a key."""
+    import io
+
+    from polymarket_assets import doctor
+    from polymarket_assets.resources import LakeResource
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", AWS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
+    monkeypatch.setenv("POLYMARKET_DATA_DIR", "s3://no-such-bucket-for-this-test/lake")
+    monkeypatch.setenv("POLYMARKET_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.setenv("POLYMARKET_RATELIMIT_URL", f"postgresql://rl:{PASSWORD}@127.0.0.1:{_closed_port()}/rl")
+    out = io.StringIO()
+    with caplog.at_level(logging.DEBUG):
+        code = doctor.main(skip=["dagster instance"], out=out)
+        try:
+            LakeResource().root  # noqa: B018 - opening the lake raises the error under test
+        except Exception as exc:  # noqa: BLE001
+            error = repr(exc) + str(exc)
+        else:
+            error = ""
+    text = out.getvalue() + error + caplog.text
+    assert code != 0 and "no-such-bucket-for-this-test" in text  # the failure is named ...
+    for secret in (AWS_SECRET, AWS_KEY_ID, PASSWORD):
+        assert secret not in text  # ... without a credential
