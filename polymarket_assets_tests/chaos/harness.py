@@ -32,7 +32,8 @@ KILL_TARGETS = ("bronze_backfill", "silver_load", "gold_build")
 LOGGER_TARGETS = ("logger_sigkill", "logger_sigterm")
 STREAM_TARGETS = ("stream_sigkill", "stream_sigterm")
 SIGNAL_TARGETS = LOGGER_TARGETS + STREAM_TARGETS
-TARGETS = KILL_TARGETS + SIGNAL_TARGETS
+FAULT_TARGETS = ("fault_mix",)
+TARGETS = KILL_TARGETS + SIGNAL_TARGETS + FAULT_TARGETS
 
 
 @dataclass
@@ -49,12 +50,16 @@ class TargetReport:
     max_loss_seconds: float = 0.0  # logger/stream: age at the signal of the oldest item served but not on disk
     unparseable_files: int = 0
     torn_last_lines: int = 0
+    faults: dict[str, int] = field(default_factory=dict)  # fault mix: injected faults by kind
+    responses: int = 0
+    rows_quarantined: int = 0
+    unreconciled: int = 0  # committed partitions whose rows + quarantined rows differ from what the API holds
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (self.partial_visible or self.rows_lost or self.rows_duplicated or self.not_identical or self.staging_left
-                    or self.rerun_failed or self.unparseable_files or self.max_loss_seconds > 1.0)
+                    or self.rerun_failed or self.unparseable_files or self.max_loss_seconds > 1.0 or self.unreconciled)
 
 
 def _env() -> dict[str, str]:
@@ -405,6 +410,85 @@ def run_stream_target(name: str, trials: int, rng: random.Random, *, log: Callab
     return report
 
 
+def run_fault_mix(trials: int, rng: random.Random, *, rate: float = 0.10, log: Callable[[str], None] = print) -> TargetReport:
+    """A bronze trades range with ``rate`` of every response faulty (``replay/fault_mix.py``). Every committed
+    partition must reconcile (rows + rows quarantined with a reason = the day's trades), hold only true rows, and
+    a day that could not be committed must say why; a re-run without faults must give the uninterrupted result."""
+    import dagster as dg
+
+    from polymarket_assets.defs.bronze.trades import trades
+    from polymarket_assets.replay.fake_api import FakeApi
+    from polymarket_assets.replay.fault_mix import FaultMix
+    from polymarket_assets.replay.trades_world import TradesWorld
+    from polymarket_assets_tests.bronze.conftest import make_resources
+    from polymarket_assets_tests.bronze.range_helpers import RANGE, asset_config, range_tags
+
+    def materialize(root: Path, url: str) -> Any:
+        return dg.materialize([trades], resources=make_resources(root, url, max_retries=4, read_timeout=1.0, backoff_factor=0.01),
+                              run_config=asset_config("bronze__trades", page_size=40), tags=range_tags(RANGE[0], RANGE[-1]),
+                              raise_on_error=False)
+
+    def without_raw(rows: list[str]) -> list[str]:
+        out = []
+        for row in rows:
+            value = json.loads(row)
+            value.pop("raw_json", None)  # a drifted answer is kept as received there (a new field included)
+            out.append(json.dumps(value, sort_keys=True))
+        return sorted(out)
+
+    report = TargetReport("fault_mix")
+    with FakeApi() as api:
+        TradesWorld(RANGE).install(api)
+        ref_root = _fresh("fault-ref")
+        try:
+            assert materialize(ref_root, api.base_url).success
+            reference = _bronze_snapshot(ref_root)
+        finally:
+            shutil.rmtree(ref_root, ignore_errors=True)
+        reference_plain = {day: without_raw(rows) for day, rows in reference.items()}
+        for trial in range(trials):
+            root = _fresh("fault")
+            try:
+                mix = FaultMix(rate, rng.randrange(2**31), timeout_seconds=1.5)
+                api.fault_mix(mix)
+                result = materialize(root, api.base_url)
+                api.clear_faults()
+                report.trials += 1
+                report.responses += mix.responses
+                for kind, n in mix.counts.items():
+                    report.faults[kind] = report.faults.get(kind, 0) + n
+                landed = _bronze_snapshot(root)
+                committed = {e.materialization.partition: {k: v.value for k, v in e.materialization.metadata.items()}
+                             for e in result.get_asset_materialization_events()}
+                for day, meta in committed.items():
+                    rows, quarantined = int(meta.get("dagster/row_count", -1)), int(meta.get("rejected_rows", 0))
+                    report.rows_quarantined += quarantined
+                    if rows + quarantined != len(reference[day]) or not set(without_raw(landed.get(day, []))) <= set(reference_plain[day]):
+                        report.unreconciled += 1
+                        report.problems.append(f"trial {trial}: {day}: {rows} rows + {quarantined} quarantined, the API holds {len(reference[day])}")
+                if not result.success:
+                    failure = "\n".join(str(e.step_failure_data.error.message) for e in result.all_events if e.is_step_failure)
+                    if "quarantine" not in failure and "attempts" not in failure:
+                        report.problems.append(f"trial {trial}: the run failed without saying why in terms of the faults: {failure[:500]}")
+                        report.unreconciled += 1
+                rerun = materialize(root, api.base_url)
+                if not rerun.success:
+                    report.rerun_failed += 1
+                final = _bronze_snapshot(root)
+                for day, rows in reference.items():
+                    report.rows_lost += len(set(rows) - set(final.get(day, [])))
+                if final != reference:
+                    report.not_identical += 1
+                report.staging_left += 1 if _bronze_leftovers(root) else 0
+                log(f"fault_mix trial {trial}: {sum(mix.counts.values())} faults in {mix.responses} responses {dict(mix.counts)}; "
+                    f"run {'succeeded' if result.success else 'failed'}; {len(committed)} day(s) committed under faults; re-run "
+                    f"{'identical' if final == reference else 'DIFFERENT'}")
+            finally:
+                api.clear_faults()
+                shutil.rmtree(root, ignore_errors=True)
+    return report
+
+
 def run(targets: tuple[str, ...] | list[str], trials: int, seed: int, *, log: Callable[[str], None] = print) -> list[TargetReport]:
     rng = random.Random(seed)
     reports = []
@@ -413,6 +497,8 @@ def run(targets: tuple[str, ...] | list[str], trials: int, seed: int, *, log: Ca
             reports.append(run_kill_target(name, trials, rng, log=log))
         elif name in STREAM_TARGETS:
             reports.append(run_stream_target(name, trials, rng, log=log))
+        elif name in FAULT_TARGETS:
+            reports.append(run_fault_mix(trials, rng, log=log))
         else:
             reports.append(run_logger_target(name, trials, rng, log=log))
     return reports
@@ -423,8 +509,15 @@ def table(reports: list[TargetReport], seed: int) -> str:
         f"| target (seed {seed}) | trials | killed mid-run | partial visible | rows lost | duplicates | differs from uninterrupted | staging left | worst loss | torn last lines | unparseable |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in reports:
+    for r in (r for r in reports if r.target not in FAULT_TARGETS):
         loss = f"{r.max_loss_seconds:.2f} s" if r.target in SIGNAL_TARGETS else "-"
         lines.append(f"| {r.target} | {r.trials} | {r.killed_mid_run if r.target in KILL_TARGETS else r.trials} | {r.partial_visible} | "
                      f"{r.rows_lost} | {r.rows_duplicated} | {r.not_identical} | {r.staging_left} | {loss} | {r.torn_last_lines} | {r.unparseable_files} |")
+    faults = [r for r in reports if r.target in FAULT_TARGETS]
+    for r in faults:
+        lines += ["", f"| fault mix (10% of responses, seed {seed}) | trials | responses | faults injected | rows quarantined with a reason | "
+                      "unreconciled partitions | rows lost after the re-run | re-run identical |", "|---|---|---|---|---|---|---|---|",
+                  f"| bronze/trades 7-day range | {r.trials} | {r.responses} | {sum(r.faults.values())} "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(r.faults.items()))}) | {r.rows_quarantined} | {r.unreconciled} | {r.rows_lost} | "
+                  f"{r.trials - r.not_identical}/{r.trials} |"]
     return "\n".join(lines)

@@ -35,3 +35,14 @@ def test_the_logger_and_the_stream_under_sigkill_and_sigterm_lose_at_most_a_seco
         assert report.ok and report.max_loss_seconds <= 1.0, (report.target, report.problems, report.max_loss_seconds)
     for sigterm in (r for r in reports if r.target.endswith("_sigterm")):
         assert sigterm.torn_last_lines == 0  # a clean shutdown flushes whole lines
+
+
+@pytest.mark.chaos
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_fault_mix_on_ten_percent_of_responses_lands_or_quarantines_every_row_and_reconciles() -> None:
+    (report,) = harness.run(harness.FAULT_TARGETS, 1, SEED, log=lambda _m: None)
+    print(harness.table([report], SEED))
+    assert report.trials == 1 and sum(report.faults.values()) > 0
+    assert report.ok, report.problems
+    assert report.unreconciled == 0 and report.rows_lost == 0 and report.not_identical == 0
