@@ -12,6 +12,7 @@ the signal must be on disk, and every file must parse except, after SIGKILL, a t
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
@@ -195,6 +196,7 @@ def _gold_setup(root: Path) -> None:
         from polymarket_assets_tests.silver.helpers import build_direct
 
         template = Path(tempfile.mkdtemp(prefix="chaos-gold-template-"))
+        atexit.register(shutil.rmtree, template, True)
         write_gold_lake(template / "lake")
         build_direct(template / "lake", template / "polymarket.duckdb")
         _TEMPLATES["gold"] = template
