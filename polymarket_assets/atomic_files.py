@@ -12,17 +12,25 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from polymarket_assets.storage_errors import disk_full, is_disk_full
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` (unique per process and thread), fsync it, rename it
     over ``path``, then fsync the directory so the rename itself survives a power loss."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)  # never leave the temporary file behind (a full disk would keep it full)
+        if is_disk_full(exc):
+            raise disk_full(path, path.name, exc) from exc
+        raise
     try:
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:

@@ -1,12 +1,27 @@
-"""Keep secrets out of logs, metadata and error messages: mask the password of a URL, scrub known secrets.
+"""Keep secrets out of logs, metadata and error messages.
 
-Every URL the platform names in a message (the limiter's ``POLYMARKET_RATELIMIT_URL``, the Dagster Postgres
-URL of ``polymarket-assets doctor``) goes through :func:`mask_url`; every error text from a driver that might
-echo a connection string goes through :func:`scrub` with that URL's secrets.
+Two levels:
+
+* Known URLs: every URL the platform names in a message (the limiter's ``POLYMARKET_RATELIMIT_URL``, the Dagster
+  Postgres URL of ``polymarket-assets doctor``, an S3 endpoint) goes through :func:`mask_url`; every error text
+  from a driver that might echo a connection string goes through :func:`scrub` with that URL's secrets
+  (:func:`url_secrets`).
+* Any text: :func:`redact` masks, anywhere in a string, the password of a URL's user info
+  (``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``), a token-only user info
+  (``https://<token>@host``), the values of credential-like query parameters (``password``, ``token``,
+  ``secret``, ``api_key``, ``X-Amz-Signature`` / ``X-Amz-Credential`` / ``X-Amz-Security-Token`` ...), AWS access
+  key ids (``AKIA...``), ``aws_secret_access_key = ...`` assignments, and every value currently set in a
+  credential environment variable (``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, any ``*PASSWORD*``,
+  ``*SECRET*``, ``*TOKEN*`` variable, and the password of any ``*_URL`` / ``*_DSN`` variable) wherever it appears
+  verbatim. The API clients' errors, the settings' errors, urllib3's retry log and the quarantine's sidecars go
+  through it. :class:`RedactingFilter` applies it to log records.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
@@ -58,3 +73,67 @@ def scrub(text: str, secrets: list[str] | tuple[str, ...]) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@")
+_URL_TOKEN_ONLY = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]{16,})@")
+_SECRET_PARAM = re.compile(
+    r"(?P<name>(?:[A-Za-z0-9_\-]*?)(?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key|signature|credential|sig))"
+    r"(?P<sep>=)(?P<value>[^&\s'\"#]+)",
+    re.IGNORECASE,
+)
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b")
+_AWS_SECRET_ASSIGN = re.compile(r"(?P<name>aws_secret_access_key|aws_session_token|secret_access_key)(?P<sep>\s*[=:]\s*['\"]?)(?P<value>[^\s'\",]+)",
+                                re.IGNORECASE)
+_SECRET_ENV = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_KEY|API_KEY|ACCESS_KEY)", re.IGNORECASE)
+_URL_ENV = re.compile(r"(_URL|_DSN|_URI)$", re.IGNORECASE)
+
+
+def _env_secrets() -> list[str]:
+    """Secret values set in the environment now (longest first, so a value containing another is masked whole)."""
+    found: set[str] = set()
+    for name, value in os.environ.items():
+        if not value or len(value) < 4:
+            continue
+        if _SECRET_ENV.search(name):
+            found.add(value)
+        elif _URL_ENV.search(name):
+            match = _URL_USERINFO.search(value)
+            if match and len(match.group("password")) >= 4:
+                found.add(match.group("password"))
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: object) -> str:
+    """``text`` as a string with every credential it holds masked (see the module docstring)."""
+    out = str(text)
+    for secret in _env_secrets():
+        out = out.replace(secret, MASK)
+    out = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", out)
+    out = _URL_TOKEN_ONLY.sub(lambda m: f"{m.group('scheme')}{MASK}@", out)
+    out = _SECRET_PARAM.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
+    out = _AWS_SECRET_ASSIGN.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
+    out = _AWS_KEY_ID.sub(lambda m: m.group(0)[:4] + "*" * 16, out)
+    return out
+
+
+def redact_url(url: str) -> str:
+    """:func:`mask_url`, plus a token-only user info and everything :func:`redact` masks."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact(url)
+    if "@" in parts.netloc and ":" not in parts.netloc.rsplit("@", 1)[0]:
+        url = urlunsplit((parts.scheme, f"{MASK}@{parts.netloc.rsplit('@', 1)[1]}", parts.path, parts.query, parts.fragment))
+    return redact(mask_url(url))
+
+
+class RedactingFilter(logging.Filter):
+    """Masks credentials in every record passing through (message and arguments are merged first)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

@@ -18,7 +18,13 @@ from urllib.parse import urlparse, urlsplit
 
 
 class SettingError(ValueError):
-    """A setting has a value the platform cannot use. The message names the setting and says what to do."""
+    """A setting has a value the platform cannot use. The message names the setting and says what to do;
+    a credential in the value (a URL's password, a key) is masked."""
+
+    def __init__(self, message: str):
+        from polymarket_assets.redact import redact
+
+        super().__init__(redact(message))
 
 
 @dataclass(frozen=True)

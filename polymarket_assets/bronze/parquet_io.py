@@ -41,6 +41,8 @@ import pyarrow.parquet as pq
 
 from polymarket_assets.bronze.partitions import to_day
 from polymarket_assets.lake import LakePath, as_lake_path
+from polymarket_assets.paths import component
+from polymarket_assets.storage_errors import disk_full, is_disk_full
 
 BronzeRoot = LakePath | str | os.PathLike[str]
 
@@ -53,7 +55,7 @@ DEFAULT_MAX_BUFFER_BYTES = 64 * 1024 * 1024
 
 
 def partition_dir(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> LakePath:
-    return as_lake_path(bronze_root) / asset / f"dt={to_day(day).isoformat()}"
+    return as_lake_path(bronze_root) / component(asset, "asset") / f"dt={to_day(day).isoformat()}"
 
 
 def partition_file(bronze_root: BronzeRoot, asset: str, day: dt.date | str) -> LakePath:
@@ -128,7 +130,7 @@ def _pid_alive(pid: int) -> bool:
 def staging_dir(bronze_root: BronzeRoot, asset: str) -> Path:
     """The local directory where ``asset``'s partitions are written before their commit."""
     root = as_lake_path(bronze_root)
-    return root.lake.staging_dir(root) / asset
+    return root.lake.staging_dir(root) / component(asset, "asset")
 
 
 def clean_orphans(bronze_root: BronzeRoot, asset: str) -> int:
@@ -179,14 +181,18 @@ class PartitionWriter:
         staging.mkdir(parents=True, exist_ok=True)
         clean_orphans(self.bronze_root, asset)
         self.tmp_path = staging / f"dt={self.day.isoformat()}.{os.getpid()}.{uuid.uuid4().hex[:12]}.parquet.tmp"
-        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
-            self.tmp_path,
-            schema,
-            compression=COMPRESSION,
-            compression_level=COMPRESSION_LEVEL,
-            use_dictionary=True,
-            write_statistics=True,
-        )
+        try:
+            self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+                self.tmp_path,
+                schema,
+                compression=COMPRESSION,
+                compression_level=COMPRESSION_LEVEL,
+                use_dictionary=True,
+                write_statistics=True,
+            )
+        except OSError as exc:
+            self.tmp_path.unlink(missing_ok=True)
+            raise self._storage_error(exc) from exc
         self._buffer: list[pa.RecordBatch] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
@@ -228,7 +234,14 @@ class PartitionWriter:
         table = pa.Table.from_batches(self._buffer, schema=self.schema)
         self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
         # Row groups of at most row_group_size rows (a flush can hold a little more than that).
-        self._writer.write_table(table, row_group_size=self.row_group_size)
+        try:
+            self._writer.write_table(table, row_group_size=self.row_group_size)
+        except OSError as exc:
+            self.abort()
+            raise self._storage_error(exc) from exc
+
+    def _storage_error(self, exc: OSError) -> OSError:
+        return disk_full(self.tmp_path, f"bronze/{self.asset} {self.day}", exc) if is_disk_full(exc) else exc
 
     # -- finishing ----------------------------------------------------------------------------
     def commit(self) -> WrittenPartition:
@@ -237,9 +250,13 @@ class PartitionWriter:
             raise RuntimeError(f"PartitionWriter for {self.asset} {self.day} is already closed")
         self._flush()
         assert self._writer is not None
-        self._writer.close()
-        self._writer = None
-        size = self.bronze_root.lake.commit_file(self.tmp_path, self.final_path)  # the atomic step
+        try:
+            self._writer.close()
+            self._writer = None
+            size = self.bronze_root.lake.commit_file(self.tmp_path, self.final_path)  # the atomic step
+        except OSError as exc:
+            self.abort()
+            raise self._storage_error(exc) from exc
         self._done = True
         # A partition is exactly one file: drop anything else a different layout may have left.
         for stray in partition_files(self.bronze_root, self.asset, self.day):

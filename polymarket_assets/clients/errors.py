@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from polymarket_assets.redact import redact
+
 
 class ApiError(RuntimeError):
     """Base class for every API failure."""
 
     def __init__(self, message: str, *, url: str | None = None, setting: str | None = None):
-        super().__init__(message)
-        self.url = url
+        # a base URL may carry credentials (a proxy's user:password, a signed query): never in a message
+        super().__init__(redact(message))
+        self.url = redact(url) if url is not None else None
         self.setting = setting
 
 

@@ -25,6 +25,7 @@ from polymarket_assets.clients.errors import (
     ApiUnreachableError,
     MalformedResponseError,
 )
+from polymarket_assets.redact import redact_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
@@ -200,7 +201,7 @@ class HttpTransport:
         else:
             error = ProtocolError(str(exc))
         try:
-            retry = retry.increment(method, url, error=error)
+            retry = retry.increment(method, redact_url(url), error=error)  # urllib3 logs the URL: no credentials
         except MaxRetryError:
             raise ApiUnreachableError(
                 f"Could not reach {short_url(url)} after {len(retry.history) + 1} attempts. "
@@ -259,7 +260,7 @@ class HttpTransport:
                 return RawResponse(status, body, response.url, dict(response.headers))
             if retry.is_retry(method, status, has_retry_after="Retry-After" in response.headers):
                 try:
-                    retry = retry.increment(method, url, response=response.raw)
+                    retry = retry.increment(method, redact_url(url), response=response.raw)
                 except MaxRetryError:
                     raise ApiHttpError(
                         f"{method} {url} answered HTTP {status} on every one of {len(retry.history) + 1} attempts "

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from polymarket_assets.atomic_files import atomic_write_bytes
+from polymarket_assets.paths import child, component
 from polymarket_assets.silver.load import relation_exists
 from polymarket_assets.silver.model import Model
 
@@ -114,6 +115,8 @@ def _pick_market(conn: Any, wanted: str | None) -> tuple[str, str] | None:
                                    f"WHERE slug = ? OR condition_id = ? LIMIT 1", [wanted, wanted]).fetchone()
                 if row:
                     return row[0], row[1]
+        if not relation_exists(conn, "gold", "market_daily_volume"):
+            return None
         row = conn.execute("SELECT condition_id, coalesce(arg_max(market_slug, dt), condition_id) FROM gold.market_daily_volume "
                            "WHERE market_slug = ? OR condition_id = ? GROUP BY condition_id LIMIT 1", [wanted, wanted]).fetchone()
         return (row[0], row[1]) if row else None
@@ -241,8 +244,8 @@ def plots_dir(data_root: Path) -> Path:
 
 def draw(conn: Any, name: str, opts: PlotOptions, data_root: Path) -> tuple[Path, bytes]:
     """Draw plot ``name`` and write it to ``<data root>/gold/plots/<name>.png``; returns (path, PNG bytes)."""
+    path = child(plots_dir(data_root), f"{component(name, 'plot name')}.png")
     png = png_bytes(PLOTS[name](conn, opts))
-    path = plots_dir(data_root) / f"{name}.png"
     atomic_write_bytes(path, png)
     return path, png
 

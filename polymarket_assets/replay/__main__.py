@@ -8,7 +8,7 @@ Usage (README "Try it offline")::
 
 Options: ``--port``, ``--first`` / ``--days`` (the world's days, default 2026-11-01 and 3), ``--btc-windows-per-day``
 (default 96: every window), ``--data-dir`` (default ``POLYMARKET_DATA_DIR``, else ``./data``), ``--no-stream``
-(do not write the logger captures).
+(do not write the logger captures), ``--latency`` (seconds added to every response).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--btc-windows-per-day", type=int, default=96, help="BTC 15-minute windows per day (max 96)")
     parser.add_argument("--data-dir", default=None, help="data root the logger captures go to (default: POLYMARKET_DATA_DIR or ./data)")
     parser.add_argument("--no-stream", action="store_true", help="do not write the BTC windows' logger captures")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every response (default 0; slows runs down for kill tests)")
     parser.add_argument("--print-env", action="store_true", help="print the base URL settings for `export $(...)` and exit")
     args = parser.parse_args(argv)
     if args.print_env:
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         files = world.write_stream(stream)
         print(f"wrote {sum(files.values())} synthetic logger snapshots of {len(world.btc)} BTC 15-minute windows "
               f"into {stream} ({len(files)} files)", flush=True)
-    api = FakeApi(host=args.host, port=args.port)
+    api = FakeApi(host=args.host, port=args.port, latency=args.latency)
     try:
         api.start()
     except OSError as exc:

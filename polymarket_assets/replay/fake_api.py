@@ -100,6 +100,9 @@ class Fault:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     seconds: float = 0.0
+    #: kinds applied to the handler's real answer: "cut_body" (full Content-Length, half the body, then a reset),
+    #: "bad_json" (the first half of the body, a consistent Content-Length), "drift" (``transform`` of the body)
+    transform: Callable[[bytes], bytes] | None = None
 
     @classmethod
     def error(cls, status: int = 500, body: bytes | str = b'{"error":"injected"}') -> "Fault":
@@ -190,6 +193,7 @@ class FakeApi:
         self._routes: list[_Route] = []
         self._budgets: dict[str, _Budget] = {}
         self._faults: list[_PendingFault] = []
+        self._mix: tuple[Any, str | None] | None = None  # (FaultMix, route or group) of replay/fault_mix.py
         self._log: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -234,6 +238,13 @@ class FakeApi:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._mix = None
+
+    def fault_mix(self, mix: Any, *, route: str | None = None) -> None:
+        """Serve ``mix.pick()`` (``replay/fault_mix.py``: a seeded share of random faults) to requests of
+        ``route`` (a route name or group; ``None`` = any) that no injected fault claims."""
+        with self._lock:
+            self._mix = (mix, route)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> "FakeApi":
@@ -328,6 +339,8 @@ class FakeApi:
                     if pending.remaining <= 0:
                         self._faults.remove(pending)
                     break
+            if fault is None and self._mix is not None and (self._mix[1] is None or self._mix[1] in names):
+                fault = self._mix[0].pick()
             over = False
             for group in groups:
                 budget = self._budgets.get(group)
@@ -410,7 +423,17 @@ class _Handler(BaseHTTPRequestHandler):
                 except Exception as exc:  # a broken handler is a test bug: make it loud but keep serving
                     reply = json_reply({"error": f"fake handler raised {type(exc).__name__}: {exc}"}, 599)
             api._set_status(index, reply.status)
-            self._send(reply.status, reply.headers, _bytes(reply.body))
+            data = _bytes(reply.body)
+            if fault is not None and fault.kind == "drift" and fault.transform is not None:
+                data = fault.transform(data)
+            elif fault is not None and fault.kind == "bad_json":
+                data = data[: len(data) // 2]
+            elif fault is not None and fault.kind == "cut_body":
+                self._send(reply.status, {**reply.headers, "Content-Length": str(len(data))}, data[: len(data) // 2])
+                self.wfile.flush()
+                self._drop(reset=True)
+                return
+            self._send(reply.status, reply.headers, data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. its read timeout)
             self.close_connection = True
 

@@ -26,6 +26,8 @@ import duckdb
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
+from polymarket_assets.storage_errors import corrupt_duckdb
+
 DEFAULT_LOCK_TIMEOUT_S = 120.0
 RESERVED_CATALOG_NAMES = {"silver", "silver_meta", "gold"}
 WRITER_QUEUE_TIMEOUT_S = 6 * 3600.0
@@ -102,6 +104,8 @@ def _connect_with_retry(database: str, config: dict[str, Any], timeout: float, l
         try:
             return duckdb.connect(database, read_only=False, config=config)
         except duckdb.IOException as exc:
+            if "not a valid DuckDB database file" in str(exc) or "Corrupt" in str(exc):
+                raise corrupt_duckdb(database, exc) from exc
             if not _is_lock_error(exc):
                 raise
             if time.monotonic() >= deadline:

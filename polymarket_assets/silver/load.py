@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from polymarket_assets.bronze.schemas import SCHEMAS
 from polymarket_assets.lake import LakePath, as_lake_path
 from polymarket_assets.lake.duckdb_fs import attach
@@ -53,6 +55,7 @@ from polymarket_assets.silver.checks import CheckContext, CheckDef, Outcome, Sev
 from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
 from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, current_fingerprint, scan_partitions
 from polymarket_assets.silver.model import Col, DayInput, Model, read_sql
+from polymarket_assets.storage_errors import StorageError, corrupt_bronze_file, disk_full, is_disk_full
 
 Log = Callable[[str], None]
 
@@ -146,6 +149,28 @@ def load_model(
     full_refresh: bool = False,
     run_id: str | None = None,
     log: Log | None = None,
+) -> LoadResult:
+    """Bring ``model.table`` up to date with its sources; a corrupt bronze file or a full disk is reported
+    by name with what to do (``storage_errors``); the failed day's transaction is rolled back."""
+    try:
+        return _load_model(conn, model, bronze_root, full_refresh=full_refresh, run_id=run_id, log=log)
+    except duckdb.Error as exc:
+        clear: StorageError | None = corrupt_bronze_file(exc, str(bronze_root), model.table)
+        if clear is None and is_disk_full(exc):
+            clear = disk_full("the DuckDB file", model.table, exc)
+        if clear is not None:
+            raise clear from exc
+        raise
+
+
+def _load_model(
+    conn: Any,
+    model: Model,
+    bronze_root: LakePath | str | Path,
+    *,
+    full_refresh: bool,
+    run_id: str | None,
+    log: Log | None,
 ) -> LoadResult:
     started = time.monotonic()
     log = log or (lambda _msg: None)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from polymarket_assets.atomic_files import atomic_write_json
+from polymarket_assets.paths import child, component
 from polymarket_assets.streaming.clock import Clock, iso_ms
 from polymarket_assets.streaming.instruments import Instrument, validate
 from polymarket_assets.streaming.stats import LoggerStats
@@ -143,7 +144,7 @@ class DiscoveryThread(threading.Thread):
 
     def _append_metadata(self, venue: str, rows: list[dict[str, Any]], now: float) -> None:
         date = iso_ms(now)[:10]  # type: ignore[index]
-        path = self.stream_dir / venue / "markets" / f"date={date}" / "markets.jsonl"
+        path = child(self.stream_dir, component(venue, "venue"), "markets", f"date={date}", "markets.jsonl")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "ab") as fh:

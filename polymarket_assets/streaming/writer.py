@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
+from polymarket_assets.paths import child, component
 from polymarket_assets.streaming.clock import Clock
 from polymarket_assets.streaming.stats import LoggerStats
 
@@ -34,7 +35,8 @@ _SENTINEL = object()
 
 def hour_path(stream_dir: Path, venue: str, hour_index: int, run_tag: str) -> Path:
     ts = time.gmtime(hour_index * 3600)
-    return stream_dir / venue / "orderbooks" / f"date={time.strftime('%Y-%m-%d', ts)}" / f"hour={ts.tm_hour:02d}.{run_tag}.jsonl"
+    return child(stream_dir, component(venue, "venue"), "orderbooks", f"date={time.strftime('%Y-%m-%d', ts)}",
+                 f"hour={ts.tm_hour:02d}.{component(run_tag, 'run tag')}.jsonl")
 
 
 class SnapshotWriter(threading.Thread):

@@ -158,6 +158,7 @@ class ServerState:
     btc_missing: set[int] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
     tokens_served: dict[str, int] = field(default_factory=dict)
+    served_at: list[float] = field(default_factory=list)  # wall time of every book answered (the chaos suite's loss check)
     hang_seconds: float = 30.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -238,6 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self._fault("clob"):
                 return
             token = query.get("token_id", [""])[0]
+            with state.lock:
+                state.served_at.append(time.time())
             return self._send(200, self.server.book_for(token))
         if path == "/markets/active":
             state.count("limitless:active")
@@ -259,6 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(400, {"message": "AMM market has no orderbook"})
             with state.lock:
                 state.tokens_served[slug] = state.tokens_served.get(slug, 0) + 1
+                state.served_at.append(time.time())
             return self._send(200, self.server.limitless_book_for(row))
         self._send(404, {"error": f"no route {path}"})
 
@@ -279,6 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 for t in tokens:
                     state.tokens_served[t] = state.tokens_served.get(t, 0) + 1
+                state.served_at.extend([time.time()] * len(tokens))
             return self._send(200, b"[" + b",".join(self.server.book_bytes_for(t) for t in tokens) + b"]")
         self._send(404, {"error": f"no route {url.path}"})
 

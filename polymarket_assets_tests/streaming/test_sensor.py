@@ -120,7 +120,7 @@ def test_code_location_wires_job_sensor_and_compaction():
     sensor = defs.resolve_sensor_def("orderbook_logger_sensor")
     assert sensor.job_name == JOB_NAME
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED and sensor.minimum_interval_seconds == 30
-    assert defs.resolve_job_def(JOB_NAME).executor_def.name == "in_process"
+    assert defs.resolve_job_def(JOB_NAME).executor_def.name == "healing_in_process_executor"
     assert defs.resolve_schedule_def("orderbook_compaction_schedule").job_name == "orderbook_compaction_job"
     compaction = defs.resolve_job_def("orderbook_compaction_job")
     assert {k.to_user_string() for k in compaction.asset_layer.selected_asset_keys} == {"bronze/orderbook_snapshots", "bronze/orderbook_ws_events"}
@@ -246,7 +246,7 @@ def test_code_location_wires_the_stream_job_sensor_and_compaction():
     sensor = defs.resolve_sensor_def("orderbook_stream_sensor")
     assert sensor.job_name == "orderbook_stream_job" and sensor.default_status == dg.DefaultSensorStatus.STOPPED
     job = defs.resolve_job_def("orderbook_stream_job")
-    assert job.executor_def.name == "in_process" and job.tags["dagster/max_runtime"] == "4200"
+    assert job.executor_def.name == "healing_in_process_executor" and job.tags["dagster/max_runtime"] == "4200"
     compaction = defs.resolve_job_def("orderbook_compaction_job")
     assert {k.to_user_string() for k in compaction.asset_layer.selected_asset_keys} == {"bronze/orderbook_snapshots", "bronze/orderbook_ws_events"}
     daily = defs.resolve_job_def("bronze_daily_job")

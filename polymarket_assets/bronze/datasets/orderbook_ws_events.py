@@ -190,9 +190,9 @@ def _sorted_batches(conn: duckdb.DuckDBPyConnection, staging_file: Path, markets
     conn.register("asset_markets", pa.table({"venue": pa.array(venues, pa.string()), "asset_id": pa.array(assets, pa.string()),
                                              "asset_market": pa.array(values, pa.string())}))
     cols = ", ".join("coalesce(e.market, m.asset_market) AS market" if f.name == "market" else f"e.{f.name}" for f in ORDERBOOK_WS_EVENTS)
-    sql = (f"SELECT {cols} FROM read_parquet('{staging_file}') e "
+    sql = (f"SELECT {cols} FROM read_parquet(?) e "  # the path is bound, never spliced into the SQL (it may hold a quote)
            f"LEFT JOIN asset_markets m ON e.venue = m.venue AND e.asset_id = m.asset_id ORDER BY {SORT_KEY}")
-    return conn.sql(sql).fetch_arrow_reader(65_536)  # streamed: the sorted day is never in memory
+    return conn.sql(sql, params=[str(staging_file)]).fetch_arrow_reader(65_536)  # streamed: the sorted day is never in memory
 
 
 def compact_day(lake_root: LakePath | Path | str, day: str, *, memory_limit: str = SORT_MEMORY_LIMIT) -> DayResult:

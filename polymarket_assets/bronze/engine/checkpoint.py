@@ -41,6 +41,7 @@ from typing import Any
 
 from polymarket_assets.bronze.partitions import to_day
 from polymarket_assets.lake import LakePath, as_lake_path
+from polymarket_assets.paths import component
 
 RUNNING = "running"
 FAILED = "failed"
@@ -53,7 +54,7 @@ def _now() -> str:
 
 
 def checkpoint_path(state_root: LakePath | str | os.PathLike[str], asset: str, first: dt.date | str, last: dt.date | str) -> LakePath:
-    return as_lake_path(state_root) / "checkpoints" / asset / f"{to_day(first).isoformat()}..{to_day(last).isoformat()}.json"
+    return as_lake_path(state_root) / "checkpoints" / component(asset, "asset") / f"{to_day(first).isoformat()}..{to_day(last).isoformat()}.json"
 
 
 class RangeCheckpoint:

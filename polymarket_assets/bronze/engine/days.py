@@ -51,6 +51,9 @@ class RunReport:
     written: dict[dt.date, tuple[int, int]] = field(default_factory=dict)
     previews: dict[dt.date, list[dict[str, Any]]] = field(default_factory=dict)
     quarantined: dict[dt.date, int] = field(default_factory=dict)
+    #: units of the day that did not land (rows quarantined with a reason, or counted as lost with a page):
+    #: rows written + rejected = what the API holds for the day
+    rejected: dict[dt.date, int] = field(default_factory=dict)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     not_written: dict[dt.date, str] = field(default_factory=dict)
     #: days whose existing partition the dataset kept (``Kept``): ``(rows, bytes, status)``.
@@ -180,6 +183,7 @@ class DayBook:
             self.report.previews[state.day] = state.preview
             with self._lock:
                 self.report.quarantined[state.day] = state.quarantine.count
+                self.report.rejected[state.day] = state.rejected
                 for reason, n in state.quarantine.reasons.items():
                     self.report.quarantine_reasons[reason] = self.report.quarantine_reasons.get(reason, 0) + n
             self.on_commit(state.day, written, item.resume)

@@ -243,4 +243,7 @@ def _partition_metadata(
         ),
         "partition_bytes": dg.MetadataValue.int(size),
         "partition_status": dg.MetadataValue.text(status),
+        # rows that did not land (quarantined with a reason, or a lost page's count): row_count + this = the API's
+        # rows; "quarantined" counts bodies kept, including pages that were refetched and landed
+        "rejected_rows": dg.MetadataValue.int(report.rejected.get(day, 0) if day in report.written else 0),
     }

@@ -23,6 +23,8 @@ import dagster as dg
 
 from polymarket_assets.bronze.partitions import to_day
 from polymarket_assets.lake import LakePath, as_lake_path
+from polymarket_assets.paths import component
+from polymarket_assets.redact import redact
 
 _SEQ = itertools.count()
 
@@ -32,7 +34,7 @@ class Quarantine:
         self.root = as_lake_path(quarantine_root)
         self.asset = asset
         self.day = to_day(day)
-        self.directory = self.root / asset / f"dt={self.day.isoformat()}"
+        self.directory = self.root / component(asset, "asset") / f"dt={self.day.isoformat()}"
         self.count = 0
         self.bytes = 0
         self.reasons: dict[str, int] = {}
@@ -48,7 +50,7 @@ class Quarantine:
             "asset": self.asset,
             "day": self.day.isoformat(),
             "reason": reason,
-            "url": url,
+            "url": redact(url) if url else url,
             "quarantined_at": now.isoformat(),
             "bytes": len(raw),
             "sha256": hashlib.sha256(raw).hexdigest(),
@@ -67,7 +69,7 @@ class Quarantine:
 
 def quarantined_files(quarantine_root: LakePath | str | os.PathLike[str], asset: str, day: dt.date | str) -> list[LakePath]:
     """The body files quarantined for one asset and day (oldest first)."""
-    directory = as_lake_path(quarantine_root) / asset / f"dt={to_day(day).isoformat()}"
+    directory = as_lake_path(quarantine_root) / component(asset, "asset") / f"dt={to_day(day).isoformat()}"
     return sorted(p for p in directory.iterdir() if p.suffix == ".body")
 
 

@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from polymarket_assets.reliability.executor import healing_in_process_executor
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 from polymarket_assets.streaming.clock import Clock
 from polymarket_assets.streaming.logger_run import (
@@ -36,7 +37,7 @@ def orderbook_logger_op(
     description="Long-running (bounded) order-book logger; kept alive by orderbook_logger_sensor. Every run carries "
     f"dagster/max_runtime: {max_runtime_seconds(DEFAULT_DURATION_MINUTES)} s (default 60 min + 10 min) from this job, "
     "duration + 10 min from the sensor; set it in the Launchpad for a longer hand-launched run.",
-    executor_def=dg.in_process_executor,
+    executor_def=healing_in_process_executor,
     tags={"team": "data-platform", MAX_RUNTIME_TAG: str(max_runtime_seconds(DEFAULT_DURATION_MINUTES))},
 )
 def orderbook_logger_job():

@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from polymarket_assets.reliability.executor import healing_in_process_executor
 from polymarket_assets.resources import LakeResource, PolymarketApiResource
 from polymarket_assets.streaming.sensor import MAX_RUNTIME_TAG, max_runtime_seconds
 from polymarket_assets.streaming.ws.stream_job import (
@@ -55,7 +56,7 @@ def orderbook_stream_op(context: dg.OpExecutionContext, config: OrderbookStreamC
     description="Long-running (bounded) WebSocket order-book capture; kept alive by orderbook_stream_sensor. Every run carries "
     f"dagster/max_runtime: {max_runtime_seconds(DEFAULT_DURATION_MINUTES)} s (default 60 min + 10 min) from this job, "
     "duration + 10 min from the sensor; set it in the Launchpad for a longer hand-launched run.",
-    executor_def=dg.in_process_executor,
+    executor_def=healing_in_process_executor,
     tags={"team": "data-platform", MAX_RUNTIME_TAG: str(max_runtime_seconds(DEFAULT_DURATION_MINUTES))},
 )
 def orderbook_stream_job():

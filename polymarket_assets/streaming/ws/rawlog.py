@@ -37,6 +37,7 @@ from typing import Any
 import zstandard
 
 from polymarket_assets.lake import LakePath
+from polymarket_assets.paths import component
 from polymarket_assets.streaming.ws import records as R
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ LATENCY_BUCKETS_MS = 10_000
 
 
 def raw_dir(data_dir: Path, venue: str) -> Path:
-    return Path(data_dir) / "stream" / f"{venue}_ws" / "raw"
+    return Path(data_dir) / "stream" / f"{component(venue, 'venue')}_ws" / "raw"
 
 
 @dataclass
@@ -108,8 +109,8 @@ class RawLogWriter:
         if flush_interval > 1.0:
             raise ValueError("flush_interval must be at most 1 s (the raw log is flushed at least once a second)")
         self.root = raw_dir(data_dir, venue)
-        self.venue = venue
-        self.session = session
+        self.venue = component(venue, "venue")
+        self.session = component(session, "session")  # run config may set it: one safe file-name part
         self.flush_interval = flush_interval
         self.level = level
         self.compress = compress
@@ -319,7 +320,7 @@ def raw_files(data_dir: Path, venue: str, day: str | None = None) -> list[Path]:
 def lake_raw_files(lake_root: LakePath, venue: str, day: str) -> list[LakePath]:
     """The same files in the lake (``<lake>/stream/<venue>_ws/raw/date=<day>/``: local, or S3 where the
     stream job ships each file when it closes it), in time order."""
-    folder = lake_root / "stream" / f"{venue}_ws" / "raw" / f"date={day}"
+    folder = lake_root / "stream" / f"{component(venue, 'venue')}_ws" / "raw" / f"date={component(day, 'day')}"
     return sorted(folder.glob("*.jsonl*"), key=lambda p: (p.name.split("-")[1], p.name))
 
 

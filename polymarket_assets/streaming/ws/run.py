@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from polymarket_assets.paths import component
 from polymarket_assets.streaming.ws.config import LimitlessWsOptions, PolymarketWsOptions
 from polymarket_assets.streaming.ws.gaps import Gap
 from polymarket_assets.streaming.ws.limitless_stream import LimitlessStream
@@ -70,7 +71,7 @@ def new_session() -> str:
 
 def gaps_path(data_dir: Path, venue: str, gap: Gap, session: str) -> Path:
     day = datetime.fromtimestamp(gap.start_ns / 1e9, tz=timezone.utc).strftime("%Y-%m-%d")
-    return Path(data_dir) / "stream" / f"{venue}_ws" / "gaps" / f"date={day}" / f"gaps-{session}.jsonl"
+    return Path(data_dir) / "stream" / f"{component(venue, 'venue')}_ws" / "gaps" / f"date={day}" / f"gaps-{component(session, 'session')}.jsonl"
 
 
 def write_gaps(data_dir: Path, venue: str, gaps: Iterable[Gap], session: str, *, still_open: bool = False) -> int:

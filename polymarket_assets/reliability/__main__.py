@@ -1,0 +1,3 @@
+from polymarket_assets.reliability.cli import main
+
+raise SystemExit(main())

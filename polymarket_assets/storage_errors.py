@@ -1,0 +1,80 @@
+"""Clear errors for storage failures: a full disk, a corrupt bronze Parquet file, a corrupt DuckDB file.
+
+Each names the file and says what to do; each is raised where the failure happens, after the half-written
+file is removed, so nothing committed before is lost and nothing partial is visible.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shlex
+from pathlib import Path
+
+DATA_DIR_ENV = "POLYMARKET_DATA_DIR"
+
+
+class StorageError(OSError):
+    """A storage failure with a message that names the file and what to do."""
+
+    def __str__(self) -> str:
+        return str(self.strerror or super().__str__())
+
+
+class DiskFullError(StorageError):
+    pass
+
+
+class CorruptFileError(StorageError):
+    pass
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC / EDQUOT from the OS, from pyarrow (its OSError often has no errno) or from SQLite."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text or "database or disk is full" in text
+
+
+def disk_full(path: str | os.PathLike[str], what: str, exc: BaseException) -> DiskFullError:
+    return DiskFullError(
+        errno.ENOSPC,
+        f"No space left on the device holding {path} while writing {what} ({exc}). Free space there, or point "
+        f"{DATA_DIR_ENV} at a larger disk, and re-run: everything committed before is kept (a range re-run resumes "
+        "from it), and the half-written file was removed.",
+    )
+
+
+_PARQUET_PATH = re.compile(r"['\"]?(/[^'\"\n]*?\.parquet)['\"]?")
+
+
+def corrupt_bronze_file(exc: BaseException, bronze_root: str | os.PathLike[str], table: str) -> CorruptFileError | None:
+    """If ``exc`` (from DuckDB) names an unreadable Parquet file under ``bronze_root``: the error to raise."""
+    root = os.path.realpath(bronze_root)
+    for match in _PARQUET_PATH.finditer(str(exc)):
+        path = Path(match.group(1))
+        if not os.path.realpath(path).startswith(root + os.sep):
+            continue
+        rel = path.relative_to(Path(bronze_root)) if path.is_relative_to(Path(bronze_root)) else path
+        asset = rel.parts[0] if len(rel.parts) > 2 else "<asset>"
+        day = rel.parts[1].removeprefix("dt=") if len(rel.parts) > 2 else "<day>"
+        return CorruptFileError(
+            errno.EIO,
+            f"The bronze file {path} cannot be read as Parquet ({exc}). It is bronze/{asset} partition {day}: move it "
+            f"aside (mv {shlex.quote(str(path))} {shlex.quote(str(path) + '.corrupt')}), re-materialize that partition (dagster asset materialize -m "
+            f"polymarket_assets --select key:bronze/{asset} --partition {day}) and re-run silver. {table} keeps what "
+            "it held before this load; nothing of the failed day was written.",
+        )
+    return None
+
+
+def corrupt_duckdb(database: str | os.PathLike[str], exc: BaseException) -> CorruptFileError:
+    return CorruptFileError(
+        errno.EIO,
+        f"The silver DuckDB file {database} is not a valid DuckDB database ({exc}). Silver and gold are built "
+        f"from bronze, which is untouched: move the file aside (mv {shlex.quote(str(database))} {shlex.quote(str(database) + '.corrupt')}) and "
+        "re-materialize silver and gold (dagster asset materialize -m polymarket_assets --select 'group:silver or "
+        "group:gold'), or restore the file from a backup.",
+    )
