@@ -13,7 +13,7 @@
 
 How, without patching Dagster: ``MultiprocessExecutor.execute`` is re-bound (same code object) to a globals
 mapping in which ``ActiveExecution`` is ``_PacedActiveExecution``; ``InProcessExecutor``'s iterator likewise
-gets ``_PacedConcurrencyContext``. ``polymarket_assets_tests/reliability/test_executor.py`` pins the parts of
+gets ``_PacedConcurrencyContext``. ``polymarket_assets_tests/reliability/test_stuck_runs.py`` pins the parts of
 Dagster this relies on, so a Dagster upgrade that moves them fails a test instead of silently spinning again.
 """
 
