@@ -74,6 +74,10 @@ def test_job_in_process_then_bronze_and_silver(tmp_path):
     assert md["polymarket_writer_records"] == len(complete_records(tmp_path, "polymarket"))
     assert md["limitless_writer_records"] == len(complete_records(tmp_path, "limitless"))
     assert md["summary"]["venues"]["polymarket"]["connections_open"] == 0
+    [observed] = [e for e in result.all_node_events if e.event_type_value == "ASSET_OBSERVATION"]
+    observation = observed.event_specific_data.asset_observation
+    assert observation.asset_key.to_user_string() == "bronze/orderbook_ws_events"
+    assert observation.metadata["polymarket_level_changes"].value == md["polymarket_level_changes"]
     beat = json.loads((tmp_path / "_state" / "orderbook_stream.stats.json").read_text())
     assert beat["final"] and beat["run_tag"] == result.run_id.split("-")[0]
     tags = instance.get_run_by_id(result.run_id).tags

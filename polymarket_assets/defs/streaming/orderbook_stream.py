@@ -18,9 +18,12 @@ from polymarket_assets.streaming.ws.stream_job import (
     final_report,
     heartbeat_writer,
     progress_text,
+    run_day,
     run_in_thread,
     run_metadata,
 )
+
+WS_EVENTS_KEY = dg.AssetKey(["bronze", "orderbook_ws_events"])
 
 
 @dg.op(
@@ -48,7 +51,10 @@ def orderbook_stream_op(context: dg.OpExecutionContext, config: OrderbookStreamC
             log.info(f"orderbook_stream final metrics: {progress_text(stopped.summary)}")
         raise stopped.original from None
     beat(final_report(summary))
-    yield dg.Output(None, metadata=run_metadata(summary))
+    metadata = run_metadata(summary)
+    # the run's metrics also on the asset its raw log becomes (an observation of the day the run started)
+    yield dg.AssetObservation(asset_key=WS_EVENTS_KEY, partition=run_day(summary), metadata=metadata)
+    yield dg.Output(None, metadata=metadata)
 
 
 @dg.job(

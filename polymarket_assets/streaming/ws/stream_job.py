@@ -269,6 +269,17 @@ def progress_text(report: dict[str, Any]) -> str:
     return "; ".join(parts) or "starting"
 
 
+def run_day(summary: dict[str, Any]) -> str:
+    """The UTC day (a bronze partition key) the run started: its session id starts with ``YYYYMMDDTHHMMSS``."""
+    import datetime as dt
+
+    session = str(summary.get("session") or "")
+    try:
+        return dt.datetime.strptime(session[:15], "%Y%m%dT%H%M%S").date().isoformat()
+    except ValueError:
+        return dt.datetime.now(dt.timezone.utc).date().isoformat()
+
+
 def run_metadata(summary: dict[str, Any]) -> dict[str, Any]:
     md: dict[str, Any] = {
         "session": summary.get("session"),
