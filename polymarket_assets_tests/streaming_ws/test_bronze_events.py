@@ -184,5 +184,9 @@ def test_a_day_without_raw_log_is_an_empty_partition_and_says_so(tmp_path):
     assert md["dagster/row_count"].value == 0 and md["input_files"].value == 0
     assert len(log.warnings) == 1 and "no WebSocket raw log" in log.warnings[0] and "Materialize the day again" in log.warnings[0]
     rest = _Log()
-    orderbook_snapshots.compact_days(tmp_path / "stream", tmp_path / "bronze", ["2026-11-05"], rest)
+
+    class _Context:  # what compact_days reads of an asset context for one day
+        log = rest
+
+    orderbook_snapshots.compact_days(_Context(), tmp_path / "stream", tmp_path / "bronze", ["2026-11-05"])
     assert len(rest.warnings) == 1 and "no logger files" in rest.warnings[0]
