@@ -80,7 +80,10 @@ def test_a_send_delay_longer_than_the_margin_never_overruns_the_server(store_url
             thread.join(15)
         worst, rejected = api.max_in_window("j", window), api.count_429("j")
     limiter.close()
-    assert (worst, rejected) == ((limit, 0) if settle else (limit + 1, 1)), api.arrivals("j")
+    if settle:
+        assert (worst, rejected) == (limit, 0), api.arrivals("j")
+    else:  # the control must overrun; by how many depends on the machine's timing (one or two seen on 2 loaded cores)
+        assert worst > limit and rejected >= 1, api.arrivals("j")
 
 
 def test_a_timeout_names_the_budget_and_gives_taken_permits_back(store_url: str) -> None:
