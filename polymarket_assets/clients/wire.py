@@ -35,6 +35,7 @@ __all__ = [
     "to_bool",
     "to_id_str",
     "text_or_none",
+    "text_field",
     "json_or_none",
     "parse_timestamp",
     "parse_date",
@@ -181,12 +182,16 @@ def is_condition_id(value: str | None) -> bool:
     return bool(value and CONDITION_ID_RE.match(value))
 
 
-def text_or_none(value: Any) -> str | None:
-    """Free text: ``""`` → ``None`` (several APIs use the empty string for "absent")."""
+def text_or_none(value: Any, *, field: str = "value") -> str | None:
+    """Free text: ``""`` → ``None`` (several APIs use the empty string for "absent"). Anything but a string
+    is refused rather than turned into one: a number where the endpoint documents text is schema drift
+    (``side: 3``, ``title: 82``), and storing ``"3"`` would land a row that is not what the venue holds; the
+    ``ParseError`` quarantines the row with this reason instead."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
-    return text if text != "" else None
+    if not isinstance(value, str):
+        raise ParseError(f"{field}: expected text, got {type(value).__name__} {value!r}", value)
+    return value if value != "" else None
 
 
 _NUMERIC_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -380,6 +385,14 @@ def int_field(obj: Mapping[str, Any], key: str) -> int | None:
 def bool_field(obj: Mapping[str, Any], key: str) -> bool | None:
     try:
         return to_bool(obj.get(key), field=key)
+    except ParseError as exc:
+        raise ParseError(str(exc), obj) from exc
+
+
+def text_field(obj: Mapping[str, Any], key: str) -> str | None:
+    """Free text field (``text_or_none``) with the offending object attached on failure."""
+    try:
+        return text_or_none(obj.get(key), field=key)
     except ParseError as exc:
         raise ParseError(str(exc), obj) from exc
 

@@ -31,7 +31,7 @@ def test_field_helpers_attach_the_whole_object_to_the_error():
 
 
 def test_text_json_and_epoch_helpers():
-    assert wire.text_or_none("") is None and wire.text_or_none(7) == "7" and wire.text_or_none(None) is None
+    assert wire.text_or_none("") is None and wire.text_or_none("7") == "7" and wire.text_or_none(None) is None
     assert wire.json_or_none(None) is None and wire.json_or_none({"a": [1, "é"]}) == '{"a":[1,"é"]}'
     assert wire.epoch_seconds(1788887014) == 1788887014
     assert wire.epoch_seconds(datetime(2026, 9, 8, 17, 3, 34)) == 1788887014  # naive = UTC for a request parameter
@@ -40,6 +40,18 @@ def test_text_json_and_epoch_helpers():
         wire.epoch_seconds(True)
     with pytest.raises(wire.ParseError):
         wire.require_mapping(["not", "an", "object"], "Gamma market")
+
+
+def test_text_fields_refuse_a_number_instead_of_turning_it_into_text():
+    """Schema drift where a text field arrives as a number (the chaos fault mix's ``retyped``): the row must be
+    quarantined, not landed with ``side = "3"``."""
+    obj = {"side": 3, "title": 82.5, "flag": True, "name": "Ann"}
+    for key in ("side", "title", "flag"):
+        with pytest.raises(wire.ParseError, match=rf"^{key}: expected text") as info:
+            wire.text_field(obj, key)
+        assert info.value.obj is obj
+    assert wire.text_field(obj, "name") == "Ann" and wire.text_field(obj, "missing") is None
+    assert wire.text_field({"slug": ""}, "slug") is None
 
 
 def test_strict_timestamps_refuse_values_without_a_time_zone():

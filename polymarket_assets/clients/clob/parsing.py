@@ -20,7 +20,7 @@ from polymarket_assets.clients.wire import (
     int_field,
     require_mapping,
     required_id_field,
-    text_or_none,
+    text_field,
     to_id_str,
     ts_field,
 )
@@ -95,9 +95,9 @@ def parse_clob_market(obj: Any) -> ClobMarket:
     return {
         "condition_id": required_id_field(market, "condition_id"),
         "question_id": id_field(market, "question_id"),
-        "question": text_or_none(market.get("question")),
-        "description": text_or_none(market.get("description")),
-        "market_slug": text_or_none(market.get("market_slug")),
+        "question": text_field(market, "question"),
+        "description": text_field(market, "description"),
+        "market_slug": text_field(market, "market_slug"),
         "active": bool_field(market, "active"),
         "closed": bool_field(market, "closed"),
         "archived": bool_field(market, "archived"),
@@ -134,7 +134,7 @@ def clob_market_tokens(obj: Any) -> list[ClobMarketToken]:
             {
                 "token_id": required_id_field(token, "token_id"),
                 "condition_id": condition_id,
-                "outcome": text_or_none(token.get("outcome")),
+                "outcome": text_field(token, "outcome"),
                 "outcome_index": index,
                 "price": decimal_field(token, "price"),
                 "winner": bool_field(token, "winner"),
@@ -195,7 +195,7 @@ def parse_clob_book(obj: Any) -> BookSnapshot:
         "min_order_size": decimal_field(book, "min_order_size"),
         "last_trade_price": decimal_field(book, "last_trade_price"),
         "neg_risk": bool_field(book, "neg_risk"),
-        "hash": text_or_none(book.get("hash")),
+        "hash": text_field(book, "hash"),
         "version": None,
         "raw_json": compact_json(obj),
     }

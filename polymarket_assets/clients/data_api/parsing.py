@@ -19,7 +19,7 @@ from polymarket_assets.clients.wire import (
     int_field,
     require_mapping,
     required_id_field,
-    text_or_none,
+    text_field,
     ts_field,
 )
 
@@ -101,7 +101,7 @@ def parse_resolution_v2(obj: Any) -> ResolutionV2:
     ``last_update_timestamp`` (epoch seconds as a string) becomes a UTC ``datetime``; ``log_index`` (a string)
     an ``int``."""
     row = require_mapping(obj, "v2 resolution")
-    status = text_or_none(row.get("status"))
+    status = text_field(row, "status")
     return {
         "condition_id": required_id_field(row, "condition_id"),
         "question_id": id_field(row, "question_id"),
@@ -112,7 +112,7 @@ def parse_resolution_v2(obj: Any) -> ResolutionV2:
         "proposed_price": id_field(row, "proposed_price"),
         "reproposed_price": id_field(row, "reproposed_price"),
         "price": id_field(row, "price"),
-        "transaction_hash": text_or_none(row.get("transaction_hash")),
+        "transaction_hash": text_field(row, "transaction_hash"),
         "log_index": int_field(row, "log_index"),
         "last_update": ts_field(row, "last_update_timestamp"),
         "raw_json": compact_json(obj),
@@ -129,22 +129,24 @@ def parse_trade_v2(obj: Any) -> TradeV2:
     """
     trade = require_mapping(obj, "v2 trade")
     event_slug = trade.get("event_slug")
+    if event_slug is not None and not isinstance(event_slug, str):
+        raise ParseError(f"event_slug: expected text, got {type(event_slug).__name__} {event_slug!r}", obj)
     return {
-        "transaction_hash": text_or_none(trade.get("transaction_hash")),
-        "proxy_wallet": text_or_none(trade.get("proxy_wallet")),
-        "side": text_or_none(trade.get("side")),
+        "transaction_hash": text_field(trade, "transaction_hash"),
+        "proxy_wallet": text_field(trade, "proxy_wallet"),
+        "side": text_field(trade, "side"),
         "token_id": required_id_field(trade, "token_id"),
         "condition_id": id_field(trade, "condition_id"),
         "size": decimal_field(trade, "size"),
         "price": decimal_field(trade, "price"),
         "timestamp": ts_field(trade, "timestamp"),
-        "title": text_or_none(trade.get("title")),
-        "slug": text_or_none(trade.get("slug")),
-        "event_slug": None if event_slug is None else str(event_slug),
-        "outcome": text_or_none(trade.get("outcome")),
+        "title": text_field(trade, "title"),
+        "slug": text_field(trade, "slug"),
+        "event_slug": event_slug,
+        "outcome": text_field(trade, "outcome"),
         "outcome_index": int_field(trade, "outcome_index"),
-        "name": text_or_none(trade.get("name")),
-        "pseudonym": text_or_none(trade.get("pseudonym")),
+        "name": text_field(trade, "name"),
+        "pseudonym": text_field(trade, "pseudonym"),
         "raw_json": compact_json(obj),
     }
 
@@ -156,11 +158,11 @@ def parse_leaderboard_row_v2(obj: Any) -> LeaderboardRowV2:
     return {
         "rank": int_field(row, "rank"),
         "user_id": required_id_field(row, "user_id"),
-        "user_name": text_or_none(row.get("user_name")),
+        "user_name": text_field(row, "user_name"),
         "pnl": decimal_field(row, "pnl"),
         "volume": decimal_field(row, "volume"),
-        "profile_image": text_or_none(row.get("profile_image")),
-        "x_username": text_or_none(row.get("x_username")),
+        "profile_image": text_field(row, "profile_image"),
+        "x_username": text_field(row, "x_username"),
         "verified": bool_field(row, "verified"),
         "raw_json": compact_json(obj),
     }

@@ -19,7 +19,7 @@ from polymarket_assets.clients.wire import (
     id_field,
     int_field,
     require_mapping,
-    text_or_none,
+    text_field,
     to_id_str,
     ts_field,
 )
@@ -72,17 +72,17 @@ def parse_limitless_market(obj: Any) -> LimitlessMarket:
     tokens: Mapping[str, Any] = raw_tokens if isinstance(raw_tokens, Mapping) else {}
     volume_raw = decimal_field(market, "volume")
     expiration = ts_field(market, "expirationTimestamp") or ts_field(market, "expirationDate")
-    slug = text_or_none(market.get("slug"))
+    slug = text_field(market, "slug")
     if slug is None:
         raise ParseError("Limitless market without slug", obj)
     return {
         "market_id": id_field(market, "id"),
         "slug": slug,
-        "title": text_or_none(market.get("title")),
+        "title": text_field(market, "title"),
         "condition_id": id_field(market, "conditionId"),
-        "trade_type": text_or_none(market.get("tradeType")),
-        "market_type": text_or_none(market.get("marketType")),
-        "status": text_or_none(market.get("status")),
+        "trade_type": text_field(market, "tradeType"),
+        "market_type": text_field(market, "marketType"),
+        "status": text_field(market, "status"),
         "expired": bool_field(market, "expired"),
         "expiration": expiration,
         "yes_token_id": to_id_str(tokens.get("yes"), field="tokens.yes"),
