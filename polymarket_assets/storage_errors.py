@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 DATA_DIR_ENV = "POLYMARKET_DATA_DIR"
+DUCKDB_PATH_ENV = "POLYMARKET_DUCKDB_PATH"
 
 
 class StorageError(OSError):
@@ -44,6 +45,17 @@ def disk_full(path: str | os.PathLike[str], what: str, exc: BaseException) -> Di
         f"No space left on the device holding {path} while writing {what} ({exc}). Free space there, or point "
         f"{DATA_DIR_ENV} at a larger disk, and re-run: everything committed before is kept (a range re-run resumes "
         "from it), and the half-written file was removed.",
+    )
+
+
+def duckdb_disk_full(database: str | os.PathLike[str], exc: BaseException) -> DiskFullError:
+    """A silver or gold write ran out of space on the disk holding the DuckDB file (or its spill directory)."""
+    return DiskFullError(
+        errno.ENOSPC,
+        f"No space left on the device holding the DuckDB file {database} (or its spill directory "
+        f"{database}.tmp) ({exc}). The failed load was rolled back and every day committed before is kept. Free "
+        f"space there, or move the file to a larger local disk and set {DUCKDB_PATH_ENV} to its new path, then "
+        "re-run: the load resumes from the days already committed.",
     )
 
 

@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 from filelock import FileLock, Timeout
 
-from polymarket_assets.storage_errors import corrupt_duckdb
+from polymarket_assets.storage_errors import corrupt_duckdb, duckdb_disk_full, is_disk_full
 
 DEFAULT_LOCK_TIMEOUT_S = 120.0
 RESERVED_CATALOG_NAMES = {"silver", "silver_meta", "gold"}
@@ -42,6 +42,16 @@ def _is_lock_error(exc: BaseException) -> bool:
     return "lock" in text.lower() and ("Conflicting lock" in text or "Could not set lock" in text)
 
 
+def rollback_after_error(conn: duckdb.DuckDBPyConnection) -> None:
+    """``ROLLBACK`` on the way out of a failed block. DuckDB may already have ended the transaction itself (an
+    I/O error such as a full disk aborts it), and then ``rollback()`` raises "no transaction is active": that
+    second error would replace the first, which is the one that says what happened, so it is swallowed."""
+    try:
+        conn.rollback()
+    except duckdb.Error:
+        pass
+
+
 @contextlib.contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` and re-raise when the block fails."""
@@ -49,7 +59,7 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     try:
         yield conn
     except BaseException:
-        conn.rollback()
+        rollback_after_error(conn)
         raise
     conn.commit()
 
@@ -90,6 +100,10 @@ def open_writer(
         try:
             conn.execute("SET TimeZone = 'UTC'")
             yield conn
+        except duckdb.Error as exc:
+            if not in_memory and is_disk_full(exc):
+                raise duckdb_disk_full(database, exc) from exc
+            raise
         finally:
             conn.close()
     finally:

@@ -52,10 +52,10 @@ from polymarket_assets.bronze.schemas import SCHEMAS
 from polymarket_assets.lake import LakePath, as_lake_path
 from polymarket_assets.lake.duckdb_fs import attach
 from polymarket_assets.silver.checks import CheckContext, CheckDef, Outcome, Severity, checks_for
-from polymarket_assets.silver.duck import create_bronze_view, parquet_rows
+from polymarket_assets.silver.duck import create_bronze_view, parquet_rows, rollback_after_error
 from polymarket_assets.silver.ledger import LoadLedger, Partition, Plan, current_fingerprint, scan_partitions
 from polymarket_assets.silver.model import Col, DayInput, Model, read_sql
-from polymarket_assets.storage_errors import StorageError, corrupt_bronze_file, disk_full, is_disk_full
+from polymarket_assets.storage_errors import StorageError, corrupt_bronze_file
 
 Log = Callable[[str], None]
 
@@ -123,7 +123,7 @@ def ensure_table(conn: Any, model: Model, ledger: LoadLedger, *, full_refresh: b
         ledger.set_model_version(model.name, model.version)
         conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_after_error(conn)
         raise
     return True
 
@@ -151,16 +151,14 @@ def load_model(
     log: Log | None = None,
 ) -> LoadResult:
     """Bring ``model.table`` up to date with its sources; a corrupt bronze file or a full disk is reported
-    by name with what to do (``storage_errors``); the failed day's transaction is rolled back."""
+    by name with what to do (``storage_errors``; a full disk: ``duck.open_writer``); the failed day's transaction is rolled back."""
     try:
         return _load_model(conn, model, bronze_root, full_refresh=full_refresh, run_id=run_id, log=log)
     except duckdb.Error as exc:
         clear: StorageError | None = corrupt_bronze_file(exc, str(bronze_root), model.table)
-        if clear is None and is_disk_full(exc):
-            clear = disk_full("the DuckDB file", model.table, exc)
         if clear is not None:
             raise clear from exc
-        raise
+        raise  # a full disk is named with the DuckDB file's path where the connection is opened (duck.open_writer)
 
 
 def _load_model(
@@ -301,7 +299,7 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
             ledger.forget(model.name, source, plan.removed)
             conn.commit()
         except BaseException:
-            conn.rollback()
+            rollback_after_error(conn)
             raise
         result.rows_deleted += int(n)
         result.days_removed = list(plan.removed)
@@ -347,7 +345,7 @@ def _load_fact(conn: Any, model: Model, ledger: LoadLedger, plan: Plan, checks: 
             for n, o in outcomes.items():
                 per_check[n].append((day, o))
         except BaseException:
-            conn.rollback()
+            rollback_after_error(conn)
             raise
     if plan.to_load:
         log(f"{model.table}: loaded {len(result.days_loaded)} day(s), {result.rows_inserted} rows"
@@ -484,7 +482,7 @@ def _load_merged(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, P
         log(f"{model.table}: merged {len(to_load)} day(s) ({result.notes.get('incoming_keys', 0)} keys in, "
             f"{result.notes.get('new_keys', 0)} new)")
     except BaseException:
-        conn.rollback()
+        rollback_after_error(conn)
         raise
 
 
@@ -531,7 +529,7 @@ def _load_table(conn: Any, model: Model, ledger: LoadLedger, plans: dict[str, Pl
             result.days_removed += plan.removed
         conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_after_error(conn)
         raise
     result.days_loaded = sorted({p.dt for plan in plans.values() for p in plan.to_load})
     result.rows_inserted, result.rows_deleted = inserted, deleted
