@@ -9,7 +9,10 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     from polymarket_assets import doctor
+    from polymarket_assets.redact import install_log_redaction
     from polymarket_assets.reliability import cli as reliability_cli
+
+    install_log_redaction()
 
     parser = argparse.ArgumentParser(prog="polymarket-assets", description="polymarket-assets utilities.")
     commands = parser.add_subparsers(dest="command", required=True)

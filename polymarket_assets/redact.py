@@ -14,7 +14,8 @@ Two levels:
   credential environment variable (``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, any ``*PASSWORD*``,
   ``*SECRET*``, ``*TOKEN*`` variable, and the password of any ``*_URL`` / ``*_DSN`` variable) wherever it appears
   verbatim. The API clients' errors, the settings' errors, urllib3's retry log and the quarantine's sidecars go
-  through it. :class:`RedactingFilter` applies it to log records.
+  through it. :func:`install_log_redaction` applies it to every log record the process makes (the code location and
+the CLI install it); :class:`RedactingFilter` does the same for one handler.
 """
 
 from __future__ import annotations
@@ -128,12 +129,41 @@ def redact_url(url: str) -> str:
     return redact(mask_url(url))
 
 
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed %-format: logging reports it when the record is emitted
+        return
+    masked = redact(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+
+
 class RedactingFilter(logging.Filter):
     """Masks credentials in every record passing through (message and arguments are merged first)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = redact(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+        _redact_record(record)
         return True
+
+
+def install_log_redaction() -> None:
+    """Mask credentials in every log record this process makes, at the moment it is made.
+
+    A filter on a handler sees only what reaches that handler, and Dagster builds its own handlers per run
+    (``context.log``, the managed Python loggers, the event log, the compute-log capture). A log record
+    factory is the one point every record passes, whichever logger made it: ``context.log`` (a
+    ``logging.Logger``), this package's loggers, and a driver's (urllib3, botocore, psycopg, redis). The code
+    location (``definitions.py``) and the ``polymarket-assets`` CLI install it; installing twice is a no-op.
+    """
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_polymarket_redacting", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    factory._polymarket_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

@@ -55,6 +55,26 @@ def test_redact_url_and_the_logging_filter() -> None:
     assert PASSWORD not in record.getMessage() and "postgresql://u:***@h/db" in record.getMessage()
 
 
+def test_the_code_location_masks_every_log_record_of_a_run(caplog: pytest.LogCaptureFixture) -> None:
+    """Loading the code location installs the redacting log record factory: what an asset writes to
+    ``context.log`` (the run's event log, what the UI shows) and what a driver logs through Python logging are
+    masked before any handler sees them."""
+    import polymarket_assets.definitions  # noqa: F401 - loading the code location installs the factory
+
+    @dg.asset
+    def talkative(context) -> None:
+        context.log.info("limiter store at %s", f"postgresql://rl:{PASSWORD}@127.0.0.1:5432/rl")
+        logging.getLogger("urllib3.connectionpool").warning(f"Retrying GET https://u:{PASSWORD}@127.0.0.1/x?token={PASSWORD}")
+
+    with dg.DagsterInstance.ephemeral() as instance, caplog.at_level(logging.DEBUG):
+        result = dg.materialize([talkative], instance=instance)
+        event_log = "\n".join(entry.user_message for entry in instance.all_logs(result.run_id))
+    assert result.success
+    assert "limiter store at postgresql://rl:***@127.0.0.1:5432/rl" in event_log  # the line is there, masked
+    assert "Retrying GET https://u:***@127.0.0.1/x?token=***" in caplog.text
+    assert PASSWORD not in event_log + caplog.text
+
+
 def test_a_setting_error_never_echoes_the_password() -> None:
     with pytest.raises(settings.SettingError) as info:
         settings.resolve_base_url(settings.DATA_URL, f"ftp://user:{PASSWORD}@127.0.0.1/")
