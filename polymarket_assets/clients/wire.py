@@ -41,6 +41,7 @@ __all__ = [
     "parse_date",
     "epoch_seconds",
     "require_mapping",
+    "require_keys",
     "ts_field",
     "date_field",
     "decimal_field",
@@ -416,6 +417,18 @@ def require_mapping(obj: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(obj, Mapping):
         raise ParseError(f"{what}: expected a JSON object, got {type(obj).__name__}", obj)
     return obj
+
+
+def require_keys(obj: Mapping[str, Any], keys: tuple[str, ...], what: str) -> None:
+    """Every one of ``keys`` is present (its value may be null). For an endpoint whose every object carries its
+    full key set (the Data API v2 rows: api_reference §3.2, the real bodies), a missing key is schema drift, a
+    field renamed or dropped; reading it as null would land a row that is not what the venue holds, so the
+    object is refused (and quarantined with this reason) instead."""
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        unknown = sorted(set(obj) - set(keys))
+        hint = f"; keys it has that this parser does not read: {', '.join(unknown[:8])}" if unknown else ""
+        raise ParseError(f"{what}: field(s) {', '.join(missing)} missing (renamed or dropped by the API?){hint}", obj)
 
 
 def json_or_none(value: Any) -> str | None:

@@ -395,6 +395,10 @@ def test_parse_trade_v2_keeps_the_feed_sentinels_as_sent():
     for drift in ({"side": 3}, {"title": 82}, {"event_slug": 0}, {"outcome": 2}, {"pseudonym": 17}):
         with pytest.raises(ParseError, match=rf"^{next(iter(drift))}: expected text"):
             parse_trade_v2({**raw[0], **drift})  # a retyped text field is quarantined, never stored as "3"
+    renamed = {("outcome_v2" if k == "outcome" else k): v for k, v in raw[0].items()}
+    with pytest.raises(ParseError, match=r"field\(s\) outcome missing .*outcome_v2"):
+        parse_trade_v2(renamed)  # a renamed field is drift: never landed as a NULL outcome
+    assert parse_trade_v2({**raw[0], "added_by_the_api": 1})["outcome"] == row["outcome"]  # a new field is kept in raw_json
 
 
 def test_parse_leaderboard_and_price_points():

@@ -17,6 +17,7 @@ from polymarket_assets.clients.wire import (
     decimal_field,
     id_field,
     int_field,
+    require_keys,
     require_mapping,
     required_id_field,
     text_field,
@@ -96,11 +97,21 @@ class ResolutionV2(TypedDict):
     raw_json: str
 
 
+#: The keys the parsers below read. Every v2 row carries its endpoint's whole key set, nulls included (the real
+#: bodies: fixtures/real/data_api/v2_*_data_array.json), so a missing one is drift (``wire.require_keys``).
+V2_TRADE_KEYS = ("transaction_hash", "proxy_wallet", "side", "token_id", "condition_id", "size", "price", "timestamp", "title", "slug",
+                 "event_slug", "outcome", "outcome_index", "name", "pseudonym")
+V2_LEADERBOARD_KEYS = ("rank", "user_id", "user_name", "pnl", "volume", "profile_image", "x_username", "verified")
+V2_RESOLUTION_KEYS = ("condition_id", "question_id", "status", "was_disputed", "extended_review", "new_version_q", "proposed_price",
+                      "reproposed_price", "price", "transaction_hash", "log_index", "last_update_timestamp")
+
+
 def parse_resolution_v2(obj: Any) -> ResolutionV2:
     """Flatten a Data API v2 ``/v2/resolutions`` row (snake_case; §7.2). ``condition_id`` is required;
     ``last_update_timestamp`` (epoch seconds as a string) becomes a UTC ``datetime``; ``log_index`` (a string)
     an ``int``."""
     row = require_mapping(obj, "v2 resolution")
+    require_keys(row, V2_RESOLUTION_KEYS, "v2 resolution")
     status = text_field(row, "status")
     return {
         "condition_id": required_id_field(row, "condition_id"),
@@ -128,6 +139,7 @@ def parse_trade_v2(obj: Any) -> TradeV2:
     is in shares, ``price`` in USDC per share; ``timestamp`` is int seconds. ``token_id`` stays a string.
     """
     trade = require_mapping(obj, "v2 trade")
+    require_keys(trade, V2_TRADE_KEYS, "v2 trade")
     event_slug = trade.get("event_slug")
     if event_slug is not None and not isinstance(event_slug, str):
         raise ParseError(f"event_slug: expected text, got {type(event_slug).__name__} {event_slug!r}", obj)
@@ -155,6 +167,7 @@ def parse_leaderboard_row_v2(obj: Any) -> LeaderboardRowV2:
     """Flatten a ``/v2/leaderboard`` row (§3.2). ``volume`` is in **shares**, not USDC; ``rank`` 0 means
     unranked; ties share a rank."""
     row = require_mapping(obj, "v2 leaderboard row")
+    require_keys(row, V2_LEADERBOARD_KEYS, "v2 leaderboard row")
     return {
         "rank": int_field(row, "rank"),
         "user_id": required_id_field(row, "user_id"),
