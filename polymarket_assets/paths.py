@@ -3,9 +3,11 @@
 * ``component(value, what)`` checks a name that must already be safe (an asset name, a venue, a run tag, a
   plot name: code or config values) and raises ``UnsafePathError`` naming it otherwise.
 * ``encode_component(value)`` turns any string from data (an id, a slug, a tag from an API) into a safe,
-  deterministic component: a safe name is kept; anything else is percent-encoded with ``~`` for ``%``
-  (ASCII letters, digits and ``._-`` kept), and a long result is cut and suffixed with a hash of the whole
-  value. Two values never share a component, and nothing is rejected (no data is lost).
+  deterministic component: a safe name is kept; anything else is ``_~`` + its percent-encoding with ``~`` for
+  ``%`` (ASCII letters, digits and ``._-`` kept), and a long result is cut and suffixed with a hash of the whole
+  value. Two values never share a component, and nothing is rejected (no data is lost). No data-derived name
+  becomes a path today (the lake's paths are asset names, days, venues, run ids and plot names, all checked by
+  ``component``); this is the function to use when one does.
 * ``child(root, *parts)`` joins checked components: the result lies under ``root``.
 
 A safe component: 1-128 characters of ``A-Z a-z 0-9 . _ = ~ -``, not starting with ``.``, ``-`` or ``~`` (so no
@@ -46,16 +48,15 @@ def component(value: object, what: str = "name") -> str:
 
 def encode_component(value: str) -> str:
     """A safe component for any string (see the module docstring). Deterministic and one-to-one: a safe value
-    without ``~`` is kept as it is; every other value's encoding holds a ``~``."""
+    without ``~`` is kept as it is; every other value becomes ``_~`` + its percent-encoding with ``~`` for
+    ``%`` (which holds no ``~`` of its own, so two values never meet: a kept value has no ``~``, and the
+    encoding is one-to-one after the fixed prefix). A result over 128 characters is cut and ends in a hash of
+    the whole value."""
     if is_safe_component(value) and "~" not in value:
         return value
     raw = value.encode("utf-8", "surrogatepass")
-    encoded = quote(raw, safe="").replace("~", "%7E").replace("%", "~")
-    if encoded[:1] in (".", "-"):
-        encoded = f"~{ord(encoded[0]):02X}{encoded[1:]}"
-    if not encoded or encoded[0] == "~":
-        encoded = "_" + encoded
-    if len(encoded) > MAX_COMPONENT or encoded == "_":
+    encoded = "_~" + quote(raw, safe="").replace("~", "%7E").replace("%", "~")
+    if len(encoded) > MAX_COMPONENT:
         encoded = f"{encoded[: MAX_COMPONENT - 18]}~{hashlib.sha256(raw).hexdigest()[:16]}"
     return encoded
 
