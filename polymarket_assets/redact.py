@@ -133,10 +133,17 @@ def _redact_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
     except Exception:  # a malformed %-format: logging reports it when the record is emitted
-        return
-    masked = redact(message)
-    if masked != message:
-        record.msg, record.args = masked, None
+        message = None
+    if message is not None:
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+    if record.exc_info and not record.exc_text:
+        # a traceback (log.exception) holds the exception's text: format it once here, masked; handlers use
+        # exc_text as it is when it is set
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
 
 
 class RedactingFilter(logging.Filter):

@@ -65,6 +65,10 @@ def test_the_code_location_masks_every_log_record_of_a_run(caplog: pytest.LogCap
     def talkative(context) -> None:
         context.log.info("limiter store at %s", f"postgresql://rl:{PASSWORD}@127.0.0.1:5432/rl")
         logging.getLogger("urllib3.connectionpool").warning(f"Retrying GET https://u:{PASSWORD}@127.0.0.1/x?token={PASSWORD}")
+        try:
+            raise ConnectionError(f"could not connect to redis://:{PASSWORD}@127.0.0.1:6379/0")
+        except ConnectionError:
+            logging.getLogger("polymarket_assets.streaming.writer").exception("order-book writer failed")
 
     with dg.DagsterInstance.ephemeral() as instance, caplog.at_level(logging.DEBUG):
         result = dg.materialize([talkative], instance=instance)
@@ -72,6 +76,7 @@ def test_the_code_location_masks_every_log_record_of_a_run(caplog: pytest.LogCap
     assert result.success
     assert "limiter store at postgresql://rl:***@127.0.0.1:5432/rl" in event_log  # the line is there, masked
     assert "Retrying GET https://u:***@127.0.0.1/x?token=***" in caplog.text
+    assert "order-book writer failed" in caplog.text and "redis://:***@127.0.0.1:6379/0" in caplog.text  # the traceback, masked
     assert PASSWORD not in event_log + caplog.text
 
 
