@@ -85,7 +85,7 @@ def corrupt_bronze_file(exc: BaseException, bronze_root: str | os.PathLike[str],
 def corrupt_duckdb(database: str | os.PathLike[str], exc: BaseException) -> CorruptFileError:
     return CorruptFileError(
         errno.EIO,
-        f"The silver DuckDB file {database} is not a valid DuckDB database ({exc}). Silver and gold are built "
+        f"The silver DuckDB file {database} is damaged or not a DuckDB database ({exc}). Silver and gold are built "
         f"from bronze, which is untouched: move the file aside (mv {shlex.quote(str(database))} {shlex.quote(str(database) + '.corrupt')}) and "
         "re-materialize silver and gold (dagster asset materialize -m polymarket_assets --select 'group:silver or "
         "group:gold'), or restore the file from a backup.",

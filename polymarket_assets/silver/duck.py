@@ -37,6 +37,13 @@ class DuckDBLockedError(RuntimeError):
     """The DuckDB file stayed locked by another process for longer than the timeout."""
 
 
+def _is_corrupt(exc: BaseException) -> bool:
+    """DuckDB's words for a damaged file: a bad header (at connect), a file cut short, a block whose checksum
+    fails (when a query reads it)."""
+    text = str(exc)
+    return any(s in text for s in ("not a valid DuckDB database file", "Corrupt", "Could not read enough bytes", "checksum"))
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc)
     return "lock" in text.lower() and ("Conflicting lock" in text or "Could not set lock" in text)
@@ -103,6 +110,8 @@ def open_writer(
         except duckdb.Error as exc:
             if not in_memory and is_disk_full(exc):
                 raise duckdb_disk_full(database, exc) from exc
+            if not in_memory and _is_corrupt(exc):
+                raise corrupt_duckdb(database, exc) from exc
             raise
         finally:
             conn.close()
@@ -117,10 +126,10 @@ def _connect_with_retry(database: str, config: dict[str, Any], timeout: float, l
     while True:
         try:
             return duckdb.connect(database, read_only=False, config=config)
-        except duckdb.IOException as exc:
-            if "not a valid DuckDB database file" in str(exc) or "Corrupt" in str(exc):
+        except duckdb.Error as exc:  # a checksum failure is a plain duckdb.Error, a bad header an IOException
+            if _is_corrupt(exc):
                 raise corrupt_duckdb(database, exc) from exc
-            if not _is_lock_error(exc):
+            if not (isinstance(exc, duckdb.IOException) and _is_lock_error(exc)):
                 raise
             if time.monotonic() >= deadline:
                 raise DuckDBLockedError(

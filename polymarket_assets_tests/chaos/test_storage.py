@@ -110,12 +110,30 @@ def test_a_corrupt_bronze_parquet_file_is_named_with_the_fix_and_silver_keeps_it
     assert query(db, "SELECT * FROM silver.trade_fact ORDER BY ALL") == before  # nothing committed was lost
 
 
-def test_a_corrupt_duckdb_file_is_named_with_the_fix_and_bronze_is_untouched(tmp_path: Path) -> None:
+def _garbage(db: Path) -> None:
+    db.write_bytes(b"\x00" * 4096 + b"this is not a DuckDB file" * 200)
+
+
+def _cut(db: Path) -> None:
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 3])  # a copy that stopped part-way
+
+
+def _overwritten_blocks(db: Path) -> None:
+    data = bytearray(db.read_bytes())
+    for start in range(3 * 4096, len(data) - 4096, 262_144):  # the first bytes of every 256 KiB block
+        data[start + 64 : start + 64 + 512] = b"\xa5" * 512
+    db.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [_garbage, _cut, _overwritten_blocks], ids=["garbage header", "cut short", "blocks overwritten"])
+def test_a_corrupt_duckdb_file_is_named_with_the_fix_and_bronze_is_untouched(tmp_path: Path, damage: Any) -> None:
     lake = write_lake(tmp_path / "lake")
     bronze_before = {p: p.read_bytes() for p in (lake / "bronze").rglob("*.parquet")}
     db = tmp_path / "polymarket.duckdb"
-    db.write_bytes(b"\x00" * 4096 + b"this is not a DuckDB file" * 200)
-    result = materialize(lake, db, select=["market_dim"], raise_on_error=False)
+    if damage is not _garbage:
+        assert materialize(lake, db).success
+    damage(db)
+    result = materialize(lake, db, raise_on_error=False)
     assert not result.success
     message = _step_error(result)
     assert "CorruptFileError" in message and str(db) in message and f"mv {db} {db}.corrupt" in message
@@ -123,7 +141,7 @@ def test_a_corrupt_duckdb_file_is_named_with_the_fix_and_bronze_is_untouched(tmp
     assert {p: p.read_bytes() for p in (lake / "bronze").rglob("*.parquet")} == bronze_before
     # following the advice works
     db.rename(db.with_name(db.name + ".corrupt"))
-    assert materialize(lake, db, select=["market_dim"]).success
+    assert materialize(lake, db).success
 
 
 def test_a_full_disk_during_a_silver_load_names_the_duckdb_file_and_keeps_every_committed_day(tmp_path: Path) -> None:
