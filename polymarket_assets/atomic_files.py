@@ -6,6 +6,7 @@ heartbeat) and for the active-instruments snapshot. (Bronze Parquet partitions h
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import threading
@@ -15,10 +16,31 @@ from typing import Any
 from polymarket_assets.storage_errors import disk_full, is_disk_full
 
 
+def _remove_stale_temporaries(path: Path) -> None:
+    """The temporary files of ``path`` left by a writer that was killed (kill -9) between write and rename:
+    their process is gone. A live writer's file (same name, live pid) is left alone."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` (unique per process and thread), fsync it, rename it
-    over ``path``, then fsync the directory so the rename itself survives a power loss."""
+    over ``path``, then fsync the directory so the rename itself survives a power loss. A temporary file a
+    killed writer left beside ``path`` is removed first."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:

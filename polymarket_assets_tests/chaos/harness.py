@@ -125,8 +125,14 @@ def _bronze_partial(root: Path, reference: dict[str, list[str]]) -> list[str]:
     return problems
 
 
+def _temporary_files(root: Path) -> list[str]:
+    """Every temporary file anywhere under ``root``: bronze staging, an atomic write's ``.<name>.<pid>.<tid>.tmp``
+    (checkpoints, state, plots). DuckDB's spill directory (``<db>.tmp``) is a directory, not counted."""
+    return sorted(str(p) for p in root.rglob("*.tmp") if p.is_file())
+
+
 def _bronze_leftovers(root: Path) -> list[str]:
-    return [str(p) for p in (root / "bronze" / "_staging").rglob("*.tmp")] if (root / "bronze" / "_staging").exists() else []
+    return _temporary_files(root)
 
 
 def _duck_snapshot(schema: str) -> Callable[[Path], dict[str, list[str]]]:
@@ -178,7 +184,7 @@ def _duck_partial(schema: str) -> Callable[[Path, dict[str, list[str]]], list[st
 
 
 def _duck_leftovers(root: Path) -> list[str]:
-    return [str(p) for p in root.glob("*.tmp")] + [str(p) for p in root.glob("polymarket.duckdb.*.tmp")]
+    return _temporary_files(root)
 
 
 _TEMPLATES: dict[str, Path] = {}
@@ -531,8 +537,13 @@ def table(reports: list[TargetReport], seed: int) -> str:
     ]
     for r in (r for r in reports if r.target not in FAULT_TARGETS):
         loss = f"{r.max_loss_seconds:.2f} s" if r.target in SIGNAL_TARGETS else "-"
-        lines.append(f"| {r.target} | {r.trials} | {r.killed_mid_run if r.target in KILL_TARGETS else r.trials} | {r.partial_visible} | "
-                     f"{r.rows_lost} | {r.rows_duplicated} | {r.not_identical} | {r.staging_left} | {loss} | {r.torn_last_lines} | {r.unparseable_files} |")
+        # the logger and stream targets are signalled and their files read, not re-run: what is not measured is "-"
+        signalled = r.target not in KILL_TARGETS
+        unmeasured = "-" if signalled else None
+        dup = "-" if r.target in STREAM_TARGETS else r.rows_duplicated
+        lines.append(f"| {r.target} | {r.trials} | {r.trials if signalled else r.killed_mid_run} | {unmeasured or r.partial_visible} | "
+                     f"{r.rows_lost} | {dup} | {unmeasured or r.not_identical} | {unmeasured or r.staging_left} | {loss} | "
+                     f"{r.torn_last_lines} | {r.unparseable_files} |")
     faults = [r for r in reports if r.target in FAULT_TARGETS]
     for r in faults:
         lines += ["" if lines else "", f"| fault mix (10% of responses, seed {seed}) | trials | responses | faults injected | "

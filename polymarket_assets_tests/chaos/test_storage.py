@@ -94,6 +94,22 @@ def test_a_full_disk_while_writing_a_checkpoint_leaves_no_temporary_file(tmp_pat
     assert not target.exists() and _tmp_files(tmp_path) == []
 
 
+def test_a_temporary_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    from polymarket_assets import atomic_files
+
+    target = tmp_path / "_state" / "checkpoints" / "trades" / "2026-11-01..2026-11-07.json"
+    target.parent.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs: the writer killed between write and rename
+    stale = target.with_name(f".{target.name}.{dead.pid}.1.tmp")
+    stale.write_text('{"days": [')
+    live = target.with_name(f".{target.name}.{os.getppid()}.1.tmp")  # a live process's write in progress
+    live.write_text("{")
+    atomic_files.atomic_write_json(target, {"days": []})
+    assert json.loads(target.read_text()) == {"days": []}
+    assert not stale.exists() and live.exists()
+
+
 def test_a_corrupt_bronze_parquet_file_is_named_with_the_fix_and_silver_keeps_its_rows(tmp_path: Path) -> None:
     lake = write_lake(tmp_path / "lake")
     db = tmp_path / "polymarket.duckdb"
