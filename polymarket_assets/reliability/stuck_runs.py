@@ -107,6 +107,16 @@ def assess(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Liveness:
     return Liveness(run.run_id, False, f"no process of it is left on {worker.host} (pids {list(pids)} are gone)", worker.host, pids)
 
 
+def _live_step_workers(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[int]:
+    """Step processes of an ended run that still run on this host (an orphan of a run failed from outside)."""
+    worker = run_worker_identity(run)
+    if worker is not None and not worker.on_this_host():
+        return []
+    boot_id = worker.boot_id if worker is not None else None
+    return [pid for pid in _step_worker_pids(instance, run.run_id)
+            if (worker is None or pid != worker.pid) and ProcessIdentity(hostname(), pid, boot_id).is_alive()]
+
+
 def slots_by_run(instance: dg.DagsterInstance) -> dict[str, dict[str, int]]:
     """run id -> pool -> claimed slots, over every pool."""
     storage = instance.event_log_storage
@@ -182,6 +192,12 @@ def heal(
             continue
         ended = instance.get_run_by_id(run_id)
         if ended is not None and ended.status in LIVE_STATUSES and run_id not in force:
+            continue
+        orphans = _live_step_workers(instance, ended) if ended is not None and run_id not in force else []
+        if orphans and ended is not None:
+            # failed or canceled, but a step process of it still runs (and may still write): keep its slot
+            report.unknown.append(Liveness(run_id, True, f"it ended ({ended.status.value}) but its step process(es) {orphans} still run; "
+                                                         f"its slot is freed once they exit (or kill them)", hostname(), tuple(orphans)))
             continue
         state = "was deleted" if ended is None else f"ended ({ended.status.value})"
         message = f"polymarket-assets reliability: run {run_id} {state} but still held {_describe_slots(pools)}; {'would free' if dry_run else 'freed'} them."

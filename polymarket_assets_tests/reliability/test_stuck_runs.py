@@ -125,6 +125,24 @@ def test_a_slot_held_by_an_ended_run_is_freed(instance: dg.DagsterInstance) -> N
     assert _holders(instance) == []
 
 
+def test_a_slot_of_an_ended_run_whose_step_process_still_runs_is_kept(instance: dg.DagsterInstance) -> None:
+    """A run failed or canceled from outside (run monitoring, the UI) can leave its step process writing: its
+    slot is kept until that process exits, then freed."""
+    run_id = _run(instance, _tags(_dead_pid()), status=DagsterRunStatus.CANCELED)
+    step = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        event = dg.DagsterEvent(dg.DagsterEventType.STEP_WORKER_STARTED.value, "__ASSET_JOB", step_key="bronze__trades", pid=step.pid,
+                                event_specific_data=EngineEventData(), message="step worker")
+        instance.report_dagster_event(event, run_id)
+        report = stuck_runs.heal(instance)
+        assert not report and [u.run_id for u in report.unknown] == [run_id] and str(step.pid) in report.unknown[0].reason
+        assert _holders(instance) == [run_id]
+    finally:
+        step.send_signal(signal.SIGKILL)
+        step.wait()
+    assert "ended (CANCELED)" in stuck_runs.heal(instance).actions[0] and _holders(instance) == []
+
+
 def test_dry_run_and_exclude_change_nothing(instance: dg.DagsterInstance) -> None:
     run_id = _run(instance, _tags(_dead_pid()))
     assert stuck_runs.heal(instance, dry_run=True).healed_runs == [run_id]
