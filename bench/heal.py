@@ -9,7 +9,10 @@ as an OOM kill of the group or a restart would) is killed with SIGKILL. Scenario
 * ``cli-after``   no daemon; run 2 (the next day) is started right after the kill. Heals when run 2 starts.
 * ``cli-waiting`` no daemon; run 2 was already waiting for the slot when run 1 was killed. Heals while blocked.
 * ``daemon``      ``dagster-daemon run`` is up and no other run waits: ``dead_run_sensor`` marks run 1 failed and
-  frees the slot; the time is kill -> slot free (a run started then gets the slot at once).
+  frees the slot (kill -> slot free); run 2 is started once the slot is free (kill -> its STEP_START).
+* ``stock``       Dagster alone, the baseline: no daemon, Dagster's own executor (``pool_defs.py`` with
+  ``POOL_TEST_STOCK_EXECUTOR=1``); run 2 is started right after the kill and watched for ``--stock-wait``
+  seconds (default 120): "not within N s" when its step never starts.
 
 Printed per scenario: median and max over ``--trials`` of kill -> slot freed and kill -> run 2's STEP_START
 (run 2's own start-up, about 4 s of loading the code location on a quiet machine, is part of ``cli-after``).
@@ -42,7 +45,8 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DAYS = ("2026-11-01", "2026-11-02")
-SCENARIOS = ("cli-after", "cli-waiting", "daemon")
+SCENARIOS = ("cli-after", "cli-waiting", "daemon", "stock")
+POOL_DEFS = ["-f", str(REPO / "polymarket_assets_tests" / "reliability" / "pool_defs.py"), "--select", "pooled_asset"]
 
 
 def _free_port() -> int:
@@ -156,7 +160,13 @@ def trial(scenario: str, latency: float) -> tuple[float | None, float | None]:
                 healed, started = _heal_time(env), _step_start(env, 1)
                 return (healed - killed if healed else None), (started - killed if started else None)
             freed = _slot_free_at(env, timeout=300)
-            return (freed - killed if freed else None), None
+            if freed is None:
+                return None, None
+            second = _materialize(env, DAYS[1], root / "second.log")
+            if second.wait(timeout=600) != 0:
+                raise SystemExit(f"run 2 failed: {(root / 'second.log').read_text()[-3000:]}")
+            started = _step_start(env, 1)
+            return freed - killed, (started - killed if started else None)
     finally:
         if daemon is not None:
             os.killpg(daemon.pid, signal.SIGTERM)
@@ -164,10 +174,37 @@ def trial(scenario: str, latency: float) -> tuple[float | None, float | None]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def stock_trial(wait: float) -> tuple[float | None, float | None]:
+    """Dagster alone: kill -9 of the slot holder, then a second run; seconds until its step starts, or None."""
+    root = Path(tempfile.mkdtemp(prefix="heal-stock-"))
+    try:
+        env = {**_env(root, "http://127.0.0.1:9"), "POOL_TEST_SLEEP": "600", "POOL_TEST_STOCK_EXECUTOR": "1"}
+        args = [str(BIN / "dagster"), "asset", "materialize", *POOL_DEFS]
+        first = subprocess.Popen(args, env=env, cwd=root, stdout=(root / "first.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_for(root / "first.log", b"STEP_START", first)
+        os.killpg(first.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        first.wait()
+        second = subprocess.Popen(args, env=env, cwd=root, stdout=(root / "second.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        started = None
+        while time.monotonic() - killed < wait and second.poll() is None:
+            if b"STEP_START" in (root / "second.log").read_bytes():
+                started = time.monotonic() - killed
+                break
+            time.sleep(0.2)
+        with _instance(env) as instance:  # is the dead run's slot still held at the end of the wait?
+            held = bool(instance.event_log_storage.get_concurrency_info("polymarket_data").claimed_slots)
+        os.killpg(second.pid, signal.SIGKILL)
+        second.wait()
+        return (None if held else wait), started
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def cpu_while_waiting(stock: bool, seconds: float) -> float:
     """CPU% of a run whose only step waits for the slot a live run holds."""
     root = Path(tempfile.mkdtemp(prefix="heal-cpu-"))
-    defs = ["-f", str(REPO / "polymarket_assets_tests" / "reliability" / "pool_defs.py"), "--select", "pooled_asset"]
+    defs = POOL_DEFS
     try:
         env = _env(root, "http://127.0.0.1:9")
         env["POOL_TEST_SLEEP"] = str(seconds + 60)
@@ -190,11 +227,12 @@ def cpu_while_waiting(stock: bool, seconds: float) -> float:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _fmt(values: list[float | None]) -> str:
+def _fmt(values: list[float | None], never: str = "n/a") -> str:
     got = [v for v in values if v is not None]
     if not got:
-        return "n/a"
-    return f"{statistics.median(got):.1f} s / {max(got):.1f} s"
+        return never
+    missed = f" ({len(values) - len(got)} of {len(values)}: {never})" if len(got) < len(values) else ""
+    return f"{statistics.median(got):.1f} s / {max(got):.1f} s{missed}"
 
 
 def main() -> None:
@@ -204,11 +242,17 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="*", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--cpu", action="store_true", help="also measure the CPU of a waiting run (ours vs Dagster's stock executor)")
     parser.add_argument("--cpu-seconds", type=float, default=10.0)
+    parser.add_argument("--stock-wait", type=float, default=120.0, help="how long the stock scenario watches run 2 (s)")
     args = parser.parse_args()
     rows = []
     for scenario in args.scenarios:
-        results = [trial(scenario, args.latency) for _ in range(args.trials)]
-        rows.append((scenario, _fmt([r[0] for r in results]), _fmt([r[1] for r in results])))
+        if scenario == "stock":
+            results = [stock_trial(args.stock_wait) for _ in range(args.trials)]
+            never = f"not within {args.stock_wait:.0f} s"
+            rows.append((scenario, _fmt([r[0] for r in results], f"still held after {args.stock_wait:.0f} s"), _fmt([r[1] for r in results], never)))
+        else:
+            results = [trial(scenario, args.latency) for _ in range(args.trials)]
+            rows.append((scenario, _fmt([r[0] for r in results]), _fmt([r[1] for r in results])))
         print(f"{scenario}: {results}", file=sys.stderr, flush=True)
     print(f"\nkill -9 of a run holding the polymarket_data slot ({args.trials} trial(s) each; median / max)\n")
     print("| scenario | kill -> slot freed | kill -> next run's step starts |")

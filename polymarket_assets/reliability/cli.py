@@ -12,6 +12,7 @@ this host and none of its processes exists any longer (``stuck_runs.assess``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -60,6 +61,16 @@ def _heal(args: argparse.Namespace) -> int:
     from polymarket_assets.reliability import stuck_runs
 
     instance = _instance()
+    held = stuck_runs.slots_by_run(instance)
+    for run_id in args.force:
+        run = instance.get_run_by_id(run_id)
+        if run is None and run_id not in held:
+            print(f"--force {run_id}: no such run in this instance (DAGSTER_HOME={os.environ.get('DAGSTER_HOME', '<unset>')}); "
+                  "`polymarket-assets slots` lists the runs that hold slots", file=sys.stderr)
+            return 2
+        if run is not None and run.status not in stuck_runs.LIVE_STATUSES and run_id not in held:
+            print(f"--force {run_id}: the run already ended ({run.status.value}) and holds no pool slot: nothing to heal", file=sys.stderr)
+            return 2
     report = stuck_runs.heal(instance, force=set(args.force), dry_run=args.dry_run)
     for line in report.actions:
         print(line)

@@ -29,6 +29,16 @@ def boot_id() -> str | None:
         return None
 
 
+def pid_namespace() -> str | None:
+    """This process's pid namespace (the inode of /proc/self/ns/pid). Two containers can share a host name (host
+    networking) and a boot id (one kernel) yet not see each other's pids: a pid from another namespace cannot be
+    judged from here."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return None
+
+
 def start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or None."""
     try:
@@ -71,9 +81,14 @@ class ProcessIdentity:
     pid: int
     boot_id: str | None = None
     started: str | None = None  # start_time(pid) when recorded
+    pid_ns: str | None = None  # pid_namespace() when recorded
 
     def on_this_host(self) -> bool:
-        return self.host == hostname()
+        """Same host name and, when both are known, the same pid namespace (else its pids are not ours to see)."""
+        if self.host != hostname():
+            return False
+        here = pid_namespace()
+        return self.pid_ns is None or here is None or self.pid_ns == here
 
     def is_alive(self) -> bool | None:
         """True/False for a process on this host; None when it ran on another host (cannot tell from here)."""
@@ -94,4 +109,4 @@ class ProcessIdentity:
 def identity(pid: int | None = None) -> ProcessIdentity:
     """This process (or ``pid`` on this host) as a ``ProcessIdentity``."""
     pid = os.getpid() if pid is None else pid
-    return ProcessIdentity(host=hostname(), pid=pid, boot_id=boot_id(), started=start_time(pid))
+    return ProcessIdentity(host=hostname(), pid=pid, boot_id=boot_id(), started=start_time(pid), pid_ns=pid_namespace())

@@ -29,6 +29,7 @@ TAG_HOST = "polymarket/run_worker_host"
 TAG_PID = "polymarket/run_worker_pid"
 TAG_BOOT_ID = "polymarket/run_worker_boot_id"
 TAG_STARTED = "polymarket/run_worker_started"
+TAG_PID_NS = "polymarket/run_worker_pid_ns"
 
 #: statuses of a run that may hold a process (and slots)
 LIVE_STATUSES = (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING)
@@ -44,6 +45,8 @@ def record_run_worker(instance: dg.DagsterInstance, run_id: str) -> ProcessIdent
         tags[TAG_BOOT_ID] = me.boot_id
     if me.started:
         tags[TAG_STARTED] = me.started
+    if me.pid_ns:
+        tags[TAG_PID_NS] = me.pid_ns
     instance.add_run_tags(run_id, tags)
     return me
 
@@ -53,7 +56,7 @@ def run_worker_identity(run: dg.DagsterRun) -> ProcessIdentity | None:
     host, pid = tags.get(TAG_HOST), tags.get(TAG_PID)
     if not host or not pid or not pid.isdigit():
         return None
-    return ProcessIdentity(host=host, pid=int(pid), boot_id=tags.get(TAG_BOOT_ID), started=tags.get(TAG_STARTED))
+    return ProcessIdentity(host=host, pid=int(pid), boot_id=tags.get(TAG_BOOT_ID), started=tags.get(TAG_STARTED), pid_ns=tags.get(TAG_PID_NS))
 
 
 def _step_worker_pids(instance: dg.DagsterInstance, run_id: str) -> list[int]:
@@ -97,8 +100,9 @@ def assess(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Liveness:
     if worker is None:
         return Liveness(run.run_id, None, "the run did not record its run worker's host and pid (another executor, or an older version)")
     if not worker.on_this_host():
-        return Liveness(run.run_id, None, f"its run worker ran on host {worker.host!r}, not this one", worker.host, (worker.pid,))
-    steps = [ProcessIdentity(worker.host, pid, worker.boot_id) for pid in _step_worker_pids(instance, run.run_id) if pid != worker.pid]
+        where = f"host {worker.host!r}" if worker.host != hostname() else f"another pid namespace (container) of host {worker.host!r}"
+        return Liveness(run.run_id, None, f"its run worker ran on {where}, not this one", worker.host, (worker.pid,))
+    steps = [ProcessIdentity(worker.host, pid, worker.boot_id, pid_ns=worker.pid_ns) for pid in _step_worker_pids(instance, run.run_id) if pid != worker.pid]
     processes = [worker, *steps]
     pids = tuple(p.pid for p in processes)
     alive = [p.pid for p in processes if p.is_alive()]
@@ -114,7 +118,7 @@ def _live_step_workers(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
         return []
     boot_id = worker.boot_id if worker is not None else None
     return [pid for pid in _step_worker_pids(instance, run.run_id)
-            if (worker is None or pid != worker.pid) and ProcessIdentity(hostname(), pid, boot_id).is_alive()]
+            if (worker is None or pid != worker.pid) and ProcessIdentity(hostname(), pid, boot_id, pid_ns=worker.pid_ns if worker else None).is_alive()]
 
 
 def slots_by_run(instance: dg.DagsterInstance) -> dict[str, dict[str, int]]:

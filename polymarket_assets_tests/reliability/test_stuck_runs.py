@@ -17,7 +17,7 @@ from dagster._core.storage.dagster_run import DagsterRunStatus
 from polymarket_assets.reliability import stuck_runs
 from polymarket_assets.reliability.executor import HEAL_INTERVAL_SECONDS
 from polymarket_assets.reliability.processes import identity
-from polymarket_assets.reliability.stuck_runs import TAG_BOOT_ID, TAG_HOST, TAG_PID, TAG_STARTED
+from polymarket_assets.reliability.stuck_runs import TAG_BOOT_ID, TAG_HOST, TAG_PID, TAG_PID_NS, TAG_STARTED
 
 POOL = "polymarket_data"
 
@@ -219,3 +219,29 @@ def test_a_blocked_run_heals_a_holder_that_dies_while_it_waits_and_does_not_spin
     waited = healed.timestamp - logs[0].timestamp
     assert waited > 3.0
     assert cpu < 0.3 * waited + 1.5, f"{cpu:.2f} s CPU in {wall:.1f} s, {waited:.1f} s of it waiting"
+
+
+def test_heal_force_refuses_an_unknown_or_finished_run_id(instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from polymarket_assets.reliability import cli
+
+    monkeypatch.setattr(cli, "_instance", lambda: instance)
+    assert cli.main(["heal", "--force", "no-such-run"]) == 2
+    assert "no-such-run: no such run in this instance" in capsys.readouterr().err
+    finished = _run(instance, _tags(_dead_pid()), status=DagsterRunStatus.SUCCESS, claim=False)
+    assert cli.main(["heal", "--force", finished]) == 2
+    assert "already ended (SUCCESS) and holds no pool slot" in capsys.readouterr().err
+    stuck = _run(instance, _tags(os.getpid()))  # alive by its pid, but the user says its machine is gone
+    assert cli.main(["heal", "--force", stuck]) == 0
+    assert f"run {stuck}" in capsys.readouterr().out and _status(instance, stuck) == DagsterRunStatus.FAILURE
+
+
+def test_a_run_from_another_pid_namespace_on_the_same_host_name_is_not_judged(instance: dg.DagsterInstance) -> None:
+    """Containers with host networking share the host name and the boot id, not the pids: a run worker from
+    another pid namespace whose pid is absent here is "cannot tell", never dead."""
+    run_id = _run(instance, {**_tags(_dead_pid()), TAG_PID_NS: "4026531836-elsewhere"})
+    liveness = stuck_runs.assess(instance, instance.get_run_by_id(run_id))  # type: ignore[arg-type]
+    assert liveness.alive is None and "another pid namespace" in liveness.reason
+    assert not stuck_runs.heal(instance) and _holders(instance) == [run_id]
+    ours = _run(instance, {**_tags(_dead_pid()), TAG_PID_NS: str(os.stat("/proc/self/ns/pid").st_ino)}, claim=False)
+    assert stuck_runs.assess(instance, instance.get_run_by_id(ours)).alive is False  # type: ignore[arg-type]
