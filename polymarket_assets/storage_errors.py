@@ -14,6 +14,7 @@ from pathlib import Path
 
 DATA_DIR_ENV = "POLYMARKET_DATA_DIR"
 DUCKDB_PATH_ENV = "POLYMARKET_DUCKDB_PATH"
+LOCAL_DIR_ENV = "POLYMARKET_LOCAL_DIR"
 
 
 class StorageError(OSError):
@@ -43,8 +44,19 @@ def disk_full(path: str | os.PathLike[str], what: str, exc: BaseException) -> Di
     return DiskFullError(
         errno.ENOSPC,
         f"No space left on the device holding {path} while writing {what} ({exc}). Free space there, or point "
-        f"{DATA_DIR_ENV} at a larger disk, and re-run: everything committed before is kept (a range re-run resumes "
+        f"{DATA_DIR_ENV} (with an S3 lake: {LOCAL_DIR_ENV}, where files are staged) at a larger disk, and re-run: everything committed before is kept (a range re-run resumes "
         "from it), and the half-written file was removed.",
+    )
+
+
+def stream_disk_full(directory: str | os.PathLike[str], what: str, exc: BaseException) -> DiskFullError:
+    """A streaming writer (the REST logger's files, the WebSocket raw log) ran out of space."""
+    return DiskFullError(
+        errno.ENOSPC,
+        f"No space left on the device holding {directory} while the {what} wrote ({exc}). Every line written "
+        f"before is kept (a torn last line is skipped when the files become bronze); what was still queued is "
+        f"lost. Free space there, or point {LOCAL_DIR_ENV} (where the streams write) at a larger disk; the "
+        "keeper sensor starts the job again.",
     )
 
 

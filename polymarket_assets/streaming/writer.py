@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from polymarket_assets.paths import child, component
+from polymarket_assets.storage_errors import is_disk_full, stream_disk_full
 from polymarket_assets.streaming.clock import Clock
 from polymarket_assets.streaming.stats import LoggerStats
 
@@ -136,8 +137,8 @@ class SnapshotWriter(threading.Thread):
         try:
             self._loop()
         except BaseException as exc:
-            self.error = exc
-            self.log.exception("order-book writer failed: %s", exc)
+            self.error = stream_disk_full(self.stream_dir, "order-book writer", exc) if is_disk_full(exc) else exc
+            self.log.exception("order-book writer failed: %s", self.error)
         finally:
             self._shutdown_files()
 

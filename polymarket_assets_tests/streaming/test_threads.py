@@ -307,6 +307,26 @@ def test_writer_rotates_hourly_flushes_every_second_and_fsyncs(tmp_path, monkeyp
     assert stats.latency.count == 20003
 
 
+def test_a_full_disk_stops_the_writer_with_a_message_naming_the_directory_and_the_fix(tmp_path):
+    import errno
+
+    from polymarket_assets.storage_errors import DiskFullError
+
+    class FullDisk:
+        def write(self, _line: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    q: queue.SimpleQueue = queue.SimpleQueue()
+    writer = SnapshotWriter(stream_dir=tmp_path, source=q, clock=FakeClock(1767204000), stats=LoggerStats(), run_tag="t1")
+    writer._file = lambda venue, hour: FullDisk()  # type: ignore[method-assign]
+    writer.start()
+    q.put(record(1, "polymarket", 1767204000.5))
+    writer.join(10)
+    assert isinstance(writer.error, DiskFullError)
+    message = str(writer.error)
+    assert str(tmp_path) in message and "order-book writer" in message and "POLYMARKET_LOCAL_DIR" in message
+
+
 # -- logger start-up / stop ------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ import zstandard
 
 from polymarket_assets.lake import LakePath
 from polymarket_assets.paths import component
+from polymarket_assets.storage_errors import is_disk_full, stream_disk_full
 from polymarket_assets.streaming.ws import records as R
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,10 @@ class RawLogWriter:
                     break
             self._finish_file()
         except BaseException as exc:
-            self.error = OSError(f"raw-log writer for {self.venue} failed writing under {self.root}: {exc}")
+            if is_disk_full(exc):
+                self.error = stream_disk_full(self.root, f"raw-log writer for {self.venue}", exc)
+            else:
+                self.error = OSError(f"raw-log writer for {self.venue} failed writing under {self.root}: {exc}")
             log.error("%s (%d records not written are still queued)", self.error, len(self._queue))
 
 
