@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -313,7 +314,54 @@ def _stream_files(stream: Path) -> list[Path]:
     return sorted(stream.glob("*/orderbooks/date=*/*.jsonl"))
 
 
+def _compact_twice(root: Path, asset: Any, days: list[str]) -> tuple[bool, dict[str, Any], bool]:
+    """What the signalled job's files become: its bronze compaction for each day, run twice. Returns whether both
+    runs succeeded, the first run's tables (day -> rows as sorted JSON) and whether the second gave the same."""
+    import dagster as dg
+    import pyarrow.parquet as pq
+
+    from polymarket_assets.resources import LakeResource
+
+    def tables() -> dict[str, list[str]]:
+        out = {}
+        for day in days:
+            part = root / "bronze" / asset.key.path[-1] / f"dt={day}" / "part-0.parquet"
+            out[day] = _rows_json(pq.read_table(part).to_pylist()) if part.exists() else []
+        return out
+
+    resources = {"lake": LakeResource(data_dir=str(root))}
+    ok = all(dg.materialize([asset], partition_key=day, resources=resources, raise_on_error=False).success for day in days)
+    first = tables()
+    ok = ok and all(dg.materialize([asset], partition_key=day, resources=resources, raise_on_error=False).success for day in days)
+    return ok, first, tables() == first
+
+
+def _check_compaction(report: TargetReport, trial: int, root: Path, asset: Any, days: list[str], expected_ids: Counter[str] | None,
+                      key: Callable[[dict[str, Any]], str]) -> None:
+    """After the signal: the files compact into whole bronze partitions (every record parsed from the files, once),
+    re-compacting gives the same partitions, and no temporary file is left anywhere."""
+    ok, tables, same = _compact_twice(root, asset, days)
+    if not ok:
+        report.rerun_failed += 1
+        report.problems.append(f"trial {trial}: the bronze compaction of the files failed")
+        return
+    if not same:
+        report.not_identical += 1
+        report.problems.append(f"trial {trial}: compacting the same files twice gave different partitions")
+    rows = [json.loads(r) for day in days for r in tables[day]]
+    ids = Counter(key(r) for r in rows)
+    report.rows_duplicated += sum(n - 1 for n in ids.values() if n > 1)
+    if expected_ids is not None and +ids != +expected_ids:
+        report.partial_visible += 1
+        report.problems.append(f"trial {trial}: bronze holds {sum(ids.values())} rows, the files {sum(expected_ids.values())} records")
+    left = _temporary_files(root)
+    if left:
+        report.staging_left += 1
+        report.problems.append(f"trial {trial}: left behind {left[:3]}")
+
+
 def run_logger_target(name: str, trials: int, rng: random.Random, *, log: Callable[[str], None] = print) -> TargetReport:
+    from polymarket_assets.defs.bronze.orderbook_snapshots import orderbook_snapshots
     from polymarket_assets_tests.streaming.fake_venues import FakeVenueServer, ServerState, limitless_market
 
     report = TargetReport(name)
@@ -362,8 +410,11 @@ def run_logger_target(name: str, trials: int, rng: random.Random, *, log: Callab
             seqs = sorted(r["seq"] for r in records)
             if len(seqs) != len(set(seqs)):
                 report.rows_duplicated += len(seqs) - len(set(seqs))
+            days = sorted({p.parent.name.removeprefix("date=") for p in _stream_files(root / "stream")})
+            _check_compaction(report, trial, root, orderbook_snapshots, days, Counter(str(r["snapshot_id"]) for r in records),
+                              lambda r: str(r["snapshot_id"]))
             log(f"{name} trial {trial}: {len(records)} snapshots on disk, {len(served_before)} served before the signal, "
-                f"oldest missing one {loss:.2f} s old, {missing} older than 1 s missing")
+                f"oldest missing one {loss:.2f} s old, {missing} older than 1 s missing; compacted to bronze twice")
         finally:
             server.stop()
             shutil.rmtree(root, ignore_errors=True)
@@ -371,8 +422,7 @@ def run_logger_target(name: str, trials: int, rng: random.Random, *, log: Callab
 
 
 def run_stream_target(name: str, trials: int, rng: random.Random, *, log: Callable[[str], None] = print) -> TargetReport:
-    from collections import Counter
-
+    from polymarket_assets.defs.bronze.orderbook_ws_events import orderbook_ws_events
     from polymarket_assets.streaming.ws import records as R
     from polymarket_assets.streaming.ws.rawlog import ReadStats, iter_records, raw_files
     from polymarket_assets_tests.streaming.test_stream_job import stream_config
@@ -417,6 +467,9 @@ def run_stream_target(name: str, trials: int, rng: random.Random, *, log: Callab
             loss = signalled - min(missing_at) if missing_at else 0.0
             report.max_loss_seconds = max(report.max_loss_seconds, loss)
             report.rows_lost += sum(1 for t in missing_at if t < signalled - 1.0)
+            days = sorted({p.parent.name.removeprefix("date=") for v in ("polymarket", "limitless") for p in raw_files(root, v)})
+            _check_compaction(report, trial, root, orderbook_ws_events, days, None,
+                              lambda r: f"{r['venue']}|{r['connection_id']}|{r['seq']}|{r['idx']}|{r['event_idx']}")
             log(f"{name} trial {trial}: {len(sent)} frames sent before the signal, {len(missing_at)} not on disk, "
                 f"the oldest of them {loss:.2f} s old; torn tails {stats.torn_tails}")
         finally:
@@ -541,12 +594,12 @@ def table(reports: list[TargetReport], seed: int) -> str:
     ]
     for r in (r for r in reports if r.target not in FAULT_TARGETS):
         loss = f"{r.max_loss_seconds:.2f} s" if r.target in SIGNAL_TARGETS else "-"
-        # the logger and stream targets are signalled and their files read, not re-run: what is not measured is "-"
+        # logger / stream: "partial" = bronze does not hold every record the files hold, once (the stream's raw
+        # frames become many rows each: not measured, "-"); "differs" = compacting the same files twice differs
         signalled = r.target not in KILL_TARGETS
-        unmeasured = "-" if signalled else None
-        dup = "-" if r.target in STREAM_TARGETS else r.rows_duplicated
-        lines.append(f"| {r.target} | {r.trials} | {r.trials if signalled else r.killed_mid_run} | {unmeasured or r.partial_visible} | "
-                     f"{r.rows_lost} | {dup} | {unmeasured or r.not_identical} | {unmeasured or r.staging_left} | {loss} | "
+        partial = "-" if r.target in STREAM_TARGETS else r.partial_visible
+        lines.append(f"| {r.target} | {r.trials} | {r.trials if signalled else r.killed_mid_run} | {partial} | "
+                     f"{r.rows_lost} | {r.rows_duplicated} | {r.not_identical} | {r.staging_left} | {loss} | "
                      f"{r.torn_last_lines} | {r.unparseable_files} |")
     faults = [r for r in reports if r.target in FAULT_TARGETS]
     for r in faults:
