@@ -1,12 +1,17 @@
-"""A run launched by the daemon (a sensor's run request, as a schedule's would be) is killed with SIGKILL while
-it holds the polymarket_data slot; the pool must heal with no user action. The CLI-launched case:
-``test_cli_heal.py``.
+"""A run launched by the daemon (a sensor's run request, as a schedule's would be), under ``dagster-daemon run``
+and under ``dagster dev``, is killed with SIGKILL while it holds the polymarket_data slot; the pool must heal with
+no user action. (A run launched from the UI takes the same path: the code server's default run launcher.) The
+CLI-launched case: ``test_cli_heal.py``.
 
 * ``run worker``: only the run's processes die (the OOM killer picks the step). Dagster's code server, whose
   child the run worker is, sees the signal and fails the run; the slot is freed.
-* ``run worker and code server``: the code server dies with it (the OOM killer takes the group, or a restart):
-  nothing of Dagster is left to notice, and the run would stay STARTED, holding the slot. The daemon restarts
+* ``run worker and code server``: the code server dies with it (the OOM killer takes the group): nothing of
+  Dagster is left to notice, and the run would stay STARTED, holding the slot. ``dagster-daemon run`` restarts
   the code server, and ``dead_run_sensor`` fails the run and frees the slot.
+* ``everything, then dagster dev again``: ``dagster dev`` dies with its run (a restart, a kill of its group) and
+  is started again: its sensor fails the run and frees the slot. (Under a ``dagster dev`` that lives on, a code
+  server that died is not restarted: the UI shows the location in error until it is reloaded; README
+  "Reliability".)
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,9 +48,16 @@ def _wait(what: str, check, timeout: float, log: Path):  # type: ignore[no-untyp
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; daemon log:\n{log.read_text()[-4000:]}")
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("victim", ["run worker", "run worker and code server"])
-def test_a_sensor_launched_run_killed_with_sigkill_is_failed_and_its_slot_freed_by_the_daemon(tmp_path: Path, victim: str) -> None:
+@pytest.mark.parametrize(("launcher", "victim"), [("dagster-daemon run", "run worker"), ("dagster-daemon run", "run worker and code server"),
+                                                  ("dagster dev", "everything, then dagster dev again")])
+def test_a_sensor_launched_run_killed_with_sigkill_is_failed_and_its_slot_freed_by_the_daemon(tmp_path: Path, launcher: str, victim: str) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")  # polymarket_data admits one step; run monitoring on
@@ -54,7 +67,9 @@ def test_a_sensor_launched_run_killed_with_sigkill_is_failed_and_its_slot_freed_
     # creating it at once race in the schema migration)
     instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     instance.get_runs(limit=1)
-    daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-f", str(POOL_DEFS)], env=env, cwd=tmp_path,
+    command = ([str(BIN / "dagster-daemon"), "run", "-f", str(POOL_DEFS)] if launcher == "dagster-daemon run"
+               else [str(BIN / "dagster"), "dev", "-f", str(POOL_DEFS), "-p", str(_free_port())])  # the UI's daemon, as a user runs it
+    daemon = subprocess.Popen(command, env=env, cwd=tmp_path,
                               stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         def holder() -> str | None:
@@ -66,15 +81,23 @@ def test_a_sensor_launched_run_killed_with_sigkill_is_failed_and_its_slot_freed_
         assert run.status == DagsterRunStatus.STARTED and run.tags.get("dagster/sensor_name") == "launch_once_sensor"
         worker = psutil.Process(int(run.tags[TAG_PID]))
         victims = [worker, *worker.children(recursive=True)]  # the run worker and its step process
-        if victim == "run worker and code server":
+        if victim != "run worker":
+            # the code server (the run worker's parent) dies first, as in an OOM kill of the group or a restart:
+            # then nothing of Dagster sees the run worker go
             server = worker.parent()
             assert server is not None and "grpc" in " ".join(server.cmdline()), server
-            victims.append(server)
+            victims.insert(0, server)
         assert daemon.pid not in {p.pid for p in victims}
+        if victim == "everything, then dagster dev again":  # a machine restart, or dagster dev killed with its run
+            os.killpg(daemon.pid, signal.SIGKILL)
         for process in victims:
             process.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         psutil.wait_procs(victims, timeout=10)
+        if victim == "everything, then dagster dev again":
+            daemon.wait(timeout=30)
+            command[-1] = str(_free_port())
+            daemon = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
         def healed() -> bool:
             after = instance.get_run_by_id(run_id)
