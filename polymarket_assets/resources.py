@@ -10,8 +10,6 @@ Resource keys used throughout the code location:
   clock; tests pass a fake one)
 """
 
-from __future__ import annotations
-
 import dataclasses
 import os
 from pathlib import Path
@@ -89,6 +87,8 @@ class PolymarketApiResource(dg.ConfigurableResource):
     config points the whole platform (REST and streams) at other endpoints.
     """
 
+    # (this module has no ``from __future__ import annotations``: Dagster reads this annotation at class creation
+    # to accept the launch-time-configured limiter of default_resources, a PartialResource, here)
     rate_limiter: RateLimiterResource
     gamma_url: Optional[str] = Field(default=None, description=f"Overrides {settings.GAMMA_URL.env}.")
     clob_url: Optional[str] = Field(default=None, description=f"Overrides {settings.CLOB_URL.env}.")
@@ -265,7 +265,9 @@ def default_resources() -> dict[str, Any]:
 
     from polymarket_assets.streaming.clock import SYSTEM_CLOCK
 
-    limiter = RateLimiterResource()
+    # configured at launch: a run config for rate_limiter (README "Settings") reaches the limiter polymarket_api uses too;
+    # a plain nested instance would keep its definition-time config and ignore it
+    limiter = RateLimiterResource.configure_at_launch()
     return {
         "rate_limiter": limiter,
         "polymarket_api": PolymarketApiResource(rate_limiter=limiter),

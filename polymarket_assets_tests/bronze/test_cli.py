@@ -38,3 +38,19 @@ def test_cli_leaderboard_today_and_the_history_refusal(tmp_path, fake_api):
     refused = dagster_materialize_cli(["-m", "polymarket_assets", "--select", "bronze/leaderboard", "--partition", old], tmp_path, fake_api.base_url)
     assert refused.returncode != 0
     assert "keeps no leaderboard history" in refused.stdout + refused.stderr
+
+
+@pytest.mark.slow
+def test_cli_run_config_for_the_rate_limiter_reaches_the_limiter_every_request_uses(tmp_path, world, fake_api):
+    """README "Settings": a run config for ``rate_limiter`` (here its store) is the limiter the API clients use,
+    not only the top-level resource (a nested resource bound at definition time would ignore it)."""
+    configured = tmp_path / "configured-limiter.sqlite"
+    run_config = tmp_path / "limiter.yaml"
+    run_config.write_text(f"resources:\n  rate_limiter:\n    config:\n      db_path: {configured}\n      budgets:\n        \"gamma:/events\": 50\n")
+    day = world.days[0].isoformat()
+    done = dagster_materialize_cli(["-m", "polymarket_assets", "--select", "bronze/gamma_events", "--partition", day, "-c", str(run_config)],
+                                   tmp_path, fake_api.base_url)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert fake_api.count("gamma:/events") >= 1
+    assert configured.exists()  # every request went through the configured store ...
+    assert not (tmp_path / "rl.sqlite").exists()  # ... not the default one (POLYMARKET_RATELIMIT_DB)
