@@ -3,6 +3,8 @@
 ``dagster dev`` (``workspace.yaml``), ``dagster ... -m polymarket_assets`` and ``dg`` all load this.
 """
 
+import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,16 @@ from polymarket_assets.redact import install_log_redaction
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 # Every log record of a run (context.log, this package's loggers, a driver's) has its credentials masked.
 install_log_redaction()
+
+if not os.environ.get("DAGSTER_HOME"):
+    # `dagster asset materialize` without DAGSTER_HOME runs on a throwaway instance, silently: no run history in
+    # the UI, no pool limits (the single DuckDB writer among them), nothing for `polymarket-assets slots`/`heal`
+    logging.getLogger("polymarket_assets").warning(
+        "DAGSTER_HOME is not set: this process uses a temporary Dagster instance (no run history, no pool limits, "
+        "nothing `polymarket-assets heal` can see). Set it to the directory holding dagster.yaml, e.g. "
+        "mkdir -p .dagster_home && cp dagster.yaml .dagster_home/ && export DAGSTER_HOME=$PWD/.dagster_home "
+        "(README Quick start)."
+    )
 
 
 @dg.definitions
