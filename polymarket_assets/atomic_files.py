@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from polymarket_assets.storage_errors import disk_full, is_disk_full
+from polymarket_assets.storage_errors import disk_full, is_disk_full, is_unwritable, unwritable
 
 
 def _remove_stale_temporaries(path: Path) -> None:
@@ -39,7 +39,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` (unique per process and thread), fsync it, rename it
     over ``path``, then fsync the directory so the rename itself survives a power loss. A temporary file a
     killed writer left beside ``path`` is removed first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if is_unwritable(exc):
+            raise unwritable(path.parent, exc) from exc
+        raise
     _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
@@ -52,6 +57,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)  # never leave the temporary file behind (a full disk would keep it full)
         if is_disk_full(exc):
             raise disk_full(path, path.name, exc) from exc
+        if is_unwritable(exc):
+            raise unwritable(path, exc) from exc
         raise
     try:
         dir_fd = os.open(path.parent, os.O_RDONLY)

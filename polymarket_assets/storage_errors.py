@@ -40,6 +40,24 @@ def is_disk_full(exc: BaseException) -> bool:
     return "no space left on device" in text or "disk quota exceeded" in text or "database or disk is full" in text
 
 
+class UnwritableError(StorageError):
+    pass
+
+
+def is_unwritable(exc: BaseException) -> bool:
+    """A read-only file system, or a directory this user may not write."""
+    return isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def unwritable(path: str | os.PathLike[str], exc: BaseException) -> UnwritableError:
+    return UnwritableError(
+        errno.EROFS if getattr(exc, "errno", None) == errno.EROFS else errno.EACCES,
+        f"Cannot write {path} ({exc}): its file system is read-only or the directory is not writable by this user. "
+        f"Point {DATA_DIR_ENV} (the lake) and {LOCAL_DIR_ENV} (this machine's files) at a writable directory, or "
+        "fix the directory's permissions or mount, and re-run: nothing committed before was touched.",
+    )
+
+
 def disk_full(path: str | os.PathLike[str], what: str, exc: BaseException) -> DiskFullError:
     return DiskFullError(
         errno.ENOSPC,

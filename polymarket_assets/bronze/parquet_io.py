@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 from polymarket_assets.bronze.partitions import to_day
 from polymarket_assets.lake import LakePath, as_lake_path
 from polymarket_assets.paths import component
-from polymarket_assets.storage_errors import disk_full, is_disk_full
+from polymarket_assets.storage_errors import disk_full, is_disk_full, is_unwritable, unwritable
 
 BronzeRoot = LakePath | str | os.PathLike[str]
 
@@ -178,7 +178,10 @@ class PartitionWriter:
         self.final_dir = partition_dir(self.bronze_root, asset, self.day)
         self.final_path = self.final_dir / PART_FILE
         staging = staging_dir(self.bronze_root, asset)
-        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise (unwritable(staging, exc) if is_unwritable(exc) else exc) from exc
         clean_orphans(self.bronze_root, asset)
         self.tmp_path = staging / f"dt={self.day.isoformat()}.{os.getpid()}.{uuid.uuid4().hex[:12]}.parquet.tmp"
         try:
@@ -241,7 +244,9 @@ class PartitionWriter:
             raise self._storage_error(exc) from exc
 
     def _storage_error(self, exc: OSError) -> OSError:
-        return disk_full(self.tmp_path, f"bronze/{self.asset} {self.day}", exc) if is_disk_full(exc) else exc
+        if is_disk_full(exc):
+            return disk_full(self.tmp_path, f"bronze/{self.asset} {self.day}", exc)
+        return unwritable(self.tmp_path, exc) if is_unwritable(exc) else exc
 
     # -- finishing ----------------------------------------------------------------------------
     def commit(self) -> WrittenPartition:

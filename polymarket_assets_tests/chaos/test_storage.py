@@ -94,6 +94,21 @@ def test_a_full_disk_while_writing_a_checkpoint_leaves_no_temporary_file(tmp_pat
     assert not target.exists() and _tmp_files(tmp_path) == []
 
 
+def test_a_read_only_data_directory_is_named_with_the_settings_to_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from polymarket_assets import atomic_files
+    from polymarket_assets.storage_errors import UnwritableError
+
+    def read_only(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(Path, "mkdir", read_only)  # a read-only mount (root ignores chmod, so it cannot be faked that way)
+    target = tmp_path / "_state" / "checkpoints" / "trades" / "2026-11-01..2026-11-07.json"
+    with pytest.raises(UnwritableError) as info:
+        atomic_files.atomic_write_json(target, {"days": []})
+    message = str(info.value)
+    assert str(target.parent) in message and "POLYMARKET_DATA_DIR" in message and "POLYMARKET_LOCAL_DIR" in message
+
+
 def test_a_temporary_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path: Path) -> None:
     from polymarket_assets import atomic_files
 
