@@ -43,12 +43,23 @@ class CheckResult:
 
 
 def check_settings() -> str:
-    for setting in (settings.GAMMA_URL, settings.CLOB_URL, settings.DATA_URL, settings.LIMITLESS_URL):
-        settings.resolve_base_url(setting)
-    settings.lake_location()
-    settings.ratelimit_budgets()
-    settings.ratelimit_url()
-    settings.bronze_start_date()
+    """Every setting, each on its own: all the malformed ones are reported at once, not only the first."""
+    checks: list[Callable[[], object]] = [
+        *(lambda s=setting: settings.resolve_base_url(s) for setting in (settings.GAMMA_URL, settings.CLOB_URL, settings.DATA_URL,
+                                                                         settings.LIMITLESS_URL)),
+        settings.lake_location,
+        settings.ratelimit_budgets,
+        settings.ratelimit_url,
+        settings.bronze_start_date,
+    ]
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except Exception as exc:
+            problems.append(str(exc).strip())
+    if problems:
+        raise ValueError(f"{len(problems)} setting(s) malformed: " + " | ".join(problems))
     return "every POLYMARKET_* setting parses"
 
 

@@ -219,6 +219,12 @@ def bronze_start_date() -> str:
         ) from exc
     if len(raw) != 10:
         raise SettingError(f"{BRONZE_START_DATE.env} must be written YYYY-MM-DD; got {raw!r}.")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    if dt.date.fromisoformat(raw) > today:
+        raise SettingError(
+            f"{BRONZE_START_DATE.env} is {raw}, after today ({today.isoformat()}, UTC): no day would be a bronze partition, "
+            "and every materialization would be refused. Set it to the first day you want, in the past."
+        )
     return raw
 
 

@@ -82,7 +82,15 @@ def test_a_bad_start_date_and_a_data_dir_that_is_a_file_are_reported(tmp_path: P
     monkeypatch.setenv("POLYMARKET_BRONZE_START_DATE", "yesterday")
     results = {r.name: r for r in doctor.run_checks(skip=["dagster instance", "lake", "local", "rate limiter"])}
     assert not results["settings"].ok and "POLYMARKET_BRONZE_START_DATE must be a date like 2025-01-01" in results["settings"].detail
-    monkeypatch.delenv("POLYMARKET_BRONZE_START_DATE")
+    # every malformed setting at once, not only the first; a start date in the future is one
+    monkeypatch.setenv("POLYMARKET_BRONZE_START_DATE", "2999-01-01")
+    monkeypatch.setenv("POLYMARKET_GAMMA_URL", "gamma")
+    monkeypatch.setenv("POLYMARKET_CLOB_URL", "clob")
+    detail = {r.name: r for r in doctor.run_checks(skip=["dagster instance", "lake", "local", "rate limiter"])}["settings"].detail
+    assert "3 setting(s) malformed" in detail and "POLYMARKET_GAMMA_URL" in detail and "POLYMARKET_CLOB_URL" in detail, detail
+    assert "2999-01-01, after today" in detail
+    for name in ("POLYMARKET_BRONZE_START_DATE", "POLYMARKET_GAMMA_URL", "POLYMARKET_CLOB_URL"):
+        monkeypatch.delenv(name)
     afile = tmp_path / "afile"
     afile.write_text("x")
     from polymarket_assets import settings
