@@ -115,13 +115,15 @@ def _slot_free_at(env: dict[str, str], timeout: float) -> float | None:
 
 
 def _step_start(env: dict[str, str], run_index: int) -> float | None:
+    """When the step of the run of ``DAYS[run_index]`` started (other runs, e.g. a sensor's under the daemon, are
+    not counted)."""
     import dagster as dg
 
     with _instance(env) as instance:
-        runs = sorted(instance.get_runs(), key=lambda r: r.tags.get("dagster/partition", ""))
-        if len(runs) <= run_index:
+        runs = [r for r in instance.get_runs() if r.tags.get("dagster/partition") == DAYS[run_index]]
+        if not runs:
             return None
-        records = instance.get_records_for_run(runs[run_index].run_id, of_type=dg.DagsterEventType.STEP_START).records
+        records = instance.get_records_for_run(runs[0].run_id, of_type=dg.DagsterEventType.STEP_START).records
         return records[0].timestamp if records else None
 
 

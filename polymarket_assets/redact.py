@@ -76,10 +76,12 @@ def scrub(text: str, secrets: list[str] | tuple[str, ...]) -> str:
     return text
 
 
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@")
-_URL_TOKEN_ONLY = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]{16,})@")
+_URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@")
+_URL_TOKEN_ONLY = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s'\"]{16,})@")
+# the name starts where a word starts (the lookbehind): without that anchor the lazy prefix is tried from every
+# position of a long run of letters, quadratic in it (18 s on a 16,000-character line; a log line can hold one)
 _SECRET_PARAM = re.compile(
-    r"(?P<name>(?:[A-Za-z0-9_\-]*?)(?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key|signature|credential|sig))"
+    r"(?<![A-Za-z0-9_\-])(?P<name>(?:[A-Za-z0-9_\-]*?)(?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key|signature|credential|sig))"
     r"(?P<sep>=)(?P<value>[^&\s'\"#]+)",
     re.IGNORECASE,
 )
@@ -110,9 +112,11 @@ def redact(text: object) -> str:
     out = str(text)
     for secret in _env_secrets():
         out = out.replace(secret, MASK)
-    out = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", out)
-    out = _URL_TOKEN_ONLY.sub(lambda m: f"{m.group('scheme')}{MASK}@", out)
-    out = _SECRET_PARAM.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
+    if "://" in out:
+        out = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{MASK}@", out)
+        out = _URL_TOKEN_ONLY.sub(lambda m: f"{m.group('scheme')}{MASK}@", out)
+    if "=" in out:
+        out = _SECRET_PARAM.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
     out = _AWS_SECRET_ASSIGN.sub(lambda m: f"{m.group('name')}{m.group('sep')}{MASK}", out)
     out = _AWS_KEY_ID.sub(lambda m: m.group(0)[:4] + "*" * 16, out)
     return out

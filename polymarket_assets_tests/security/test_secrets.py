@@ -151,3 +151,15 @@ def test_aws_keys_of_an_s3_lake_never_appear_in_doctor_output_or_errors(s3_env: 
     assert code != 0 and "no-such-bucket-for-this-test" in text  # the failure is named ...
     for secret in (AWS_SECRET, AWS_KEY_ID, PASSWORD):
         assert secret not in text  # ... without a credential
+
+
+def test_masking_a_long_line_stays_linear() -> None:
+    """Masking runs on every log record: a line holding a 10,000-character slug (the issue's hostile input) must
+    not take seconds (an unanchored pattern took 18 s on 16,000 characters)."""
+    import time
+
+    line = "slug " + "a" * 16_000 + f"=x and https://u:{PASSWORD}@127.0.0.1/x?" + "b" * 16_000
+    started = time.perf_counter()
+    masked = redact(line)
+    assert time.perf_counter() - started < 0.5
+    assert PASSWORD not in masked and "https://u:***@127.0.0.1/x?" in masked
