@@ -9,19 +9,45 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
+import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from polymarket_assets.storage_errors import disk_full, is_disk_full, is_unwritable, unwritable
 
 
+#: a temporary file this old is stale whoever wrote it (a write takes milliseconds)
+STALE_AFTER_SECONDS = 600.0
+
+
+def _writer_token() -> str:
+    """Who writes: the host and the pid namespace, so a pid is only ever judged where it means something (a
+    local lake on a shared disk, containers sharing a directory)."""
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = "0"
+    return f"{host}-{namespace}"
+
+
 def _remove_stale_temporaries(path: Path) -> None:
-    """The temporary files of ``path`` left by a writer that was killed (kill -9) between write and rename:
-    their process is gone. A live writer's file (same name, live pid) is left alone."""
+    """The temporary files of ``path`` left by a writer that was killed (kill -9) between write and rename: one
+    of this host and pid namespace whose pid is gone, or any older than ``STALE_AFTER_SECONDS``."""
+    now, me = time.time(), _writer_token()
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        parts = stale.name[len(path.name) + 2 : -len(".tmp")].split(".")
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        token, pid = parts[0], int(parts[1])
+        try:
+            age = now - stale.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age > STALE_AFTER_SECONDS or (token == me and pid != os.getpid() and not _pid_alive(pid)):
             stale.unlink(missing_ok=True)
 
 
@@ -46,7 +72,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             raise unwritable(path.parent, exc) from exc
         raise
     _remove_stale_temporaries(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = path.with_name(f".{path.name}.{_writer_token()}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)

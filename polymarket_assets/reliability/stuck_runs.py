@@ -114,6 +114,8 @@ def assess(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Liveness:
 def _live_step_workers(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[int]:
     """Step processes of an ended run that still run on this host (an orphan of a run failed from outside)."""
     worker = run_worker_identity(run)
+    if worker is None and not _local_storage(instance):
+        return []  # no record of where it ran: its step pids may be another machine's
     if worker is not None and not worker.on_this_host():
         return []
     boot_id = worker.boot_id if worker is not None else None

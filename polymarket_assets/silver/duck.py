@@ -37,11 +37,16 @@ class DuckDBLockedError(RuntimeError):
     """The DuckDB file stayed locked by another process for longer than the timeout."""
 
 
-def _is_corrupt(exc: BaseException) -> bool:
-    """DuckDB's words for a damaged file: a bad header (at connect), a file cut short, a block whose checksum
-    fails (when a query reads it)."""
+def _is_corrupt(exc: BaseException, database: str | os.PathLike[str] | None = None) -> bool:
+    """DuckDB's words for a damaged database file: a bad header (at connect), a file cut short, a block whose
+    checksum fails (when a query reads it). A damaged Parquet or spill file is not the database's fault; when
+    the message names a file, it must be ``database``."""
     text = str(exc)
-    return any(s in text for s in ("not a valid DuckDB database file", "Corrupt", "Could not read enough bytes", "checksum"))
+    if not any(s in text for s in ("not a valid DuckDB database file", "Corrupt database file", "Could not read enough bytes", "checksum")):
+        return False
+    if ".parquet" in text or "temporary file" in text.lower() or ".tmp" in text:
+        return False
+    return database is None or str(database) in text or "Corrupt database file" in text or "not a valid DuckDB" in text
 
 
 def _is_lock_error(exc: BaseException) -> bool:
@@ -110,7 +115,7 @@ def open_writer(
         except duckdb.Error as exc:
             if not in_memory and is_disk_full(exc):
                 raise duckdb_disk_full(database, exc) from exc
-            if not in_memory and _is_corrupt(exc):
+            if not in_memory and _is_corrupt(exc, database):
                 raise corrupt_duckdb(database, exc) from exc
             raise
         finally:
@@ -127,7 +132,7 @@ def _connect_with_retry(database: str, config: dict[str, Any], timeout: float, l
         try:
             return duckdb.connect(database, read_only=False, config=config)
         except duckdb.Error as exc:  # a checksum failure is a plain duckdb.Error, a bad header an IOException
-            if _is_corrupt(exc):
+            if _is_corrupt(exc, database):
                 raise corrupt_duckdb(database, exc) from exc
             if not (isinstance(exc, duckdb.IOException) and _is_lock_error(exc)):
                 raise

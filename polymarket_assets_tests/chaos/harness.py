@@ -63,7 +63,8 @@ class TargetReport:
     @property
     def ok(self) -> bool:
         return not (self.partial_visible or self.rows_lost or self.rows_duplicated or self.not_identical or self.staging_left
-                    or self.rerun_failed or self.unparseable_files or self.max_loss_seconds > 1.0 or self.unreconciled)
+                    or self.rerun_failed or self.unparseable_files or self.max_loss_seconds > 1.0 or self.unreconciled
+                    or self.problems)  # e.g. a run that failed without saying why in terms of the faults
 
 
 def _env() -> dict[str, str]:
@@ -258,6 +259,7 @@ def run_kill_target(name: str, trials: int, rng: random.Random, *, latency: floa
         trial = -1
         while report.killed_mid_run < trials and report.trials < 3 * trials:
             trial += 1
+            problems_before = len(report.problems)
             root = _fresh(name)
             try:
                 target.setup(root)
@@ -298,7 +300,8 @@ def run_kill_target(name: str, trials: int, rng: random.Random, *, latency: floa
                 if left:
                     report.staging_left += 1
                     report.problems.append(f"trial {trial}: left behind {left[:3]}")
-                log(f"{name} trial {trial}: kill at {delay:.2f} s of {duration:.2f} s -> {'ok' if not report.problems else report.problems[-1]}")
+                new_problems = report.problems[problems_before:]
+                log(f"{name} trial {trial}: kill at {delay:.2f} s of {duration:.2f} s -> {'ok' if not new_problems else new_problems}")
             finally:
                 shutil.rmtree(root, ignore_errors=True)
     return report

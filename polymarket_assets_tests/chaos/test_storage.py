@@ -116,13 +116,19 @@ def test_a_temporary_file_left_by_a_killed_writer_is_removed_by_the_next_write(t
     target.parent.mkdir(parents=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a pid that no longer runs: the writer killed between write and rename
-    stale = target.with_name(f".{target.name}.{dead.pid}.1.tmp")
+    me = atomic_files._writer_token()
+    stale = target.with_name(f".{target.name}.{me}.{dead.pid}.1.tmp")
     stale.write_text('{"days": [')
-    live = target.with_name(f".{target.name}.{os.getppid()}.1.tmp")  # a live process's write in progress
+    live = target.with_name(f".{target.name}.{me}.{os.getppid()}.1.tmp")  # a live process's write in progress
     live.write_text("{")
+    elsewhere = target.with_name(f".{target.name}.other-host-4026531836.{dead.pid}.1.tmp")  # a pid we cannot judge
+    elsewhere.write_text("{")
+    old = target.with_name(f".{target.name}.other-host-4026531836.{dead.pid}.2.tmp")
+    old.write_text("{")
+    os.utime(old, (0, 0))  # far older than STALE_AFTER_SECONDS: stale whoever wrote it
     atomic_files.atomic_write_json(target, {"days": []})
     assert json.loads(target.read_text()) == {"days": []}
-    assert not stale.exists() and live.exists()
+    assert not stale.exists() and live.exists() and elsewhere.exists() and not old.exists()
 
 
 def test_a_corrupt_bronze_parquet_file_is_named_with_the_fix_and_silver_keeps_its_rows(tmp_path: Path) -> None:
