@@ -18,7 +18,6 @@ from typing import Any
 
 from polymarket_assets.storage_errors import disk_full, is_disk_full, is_unwritable, unwritable
 
-
 #: a temporary file this old is stale whoever wrote it (a write takes milliseconds)
 STALE_AFTER_SECONDS = 600.0
 
