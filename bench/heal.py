@@ -142,6 +142,8 @@ def trial(scenario: str, latency: float) -> tuple[float | None, float | None]:
     try:
         with _world(root, latency) as base_url:
             env = _env(root, base_url)
+            with _instance(env) as instance:  # create the SQLite storage first: two processes creating it race
+                instance.get_runs(limit=1)
             if scenario == "daemon":
                 daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-m", "polymarket_assets"], env=env, cwd=root,
                                           stdout=(root / "daemon.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
