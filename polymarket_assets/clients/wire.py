@@ -398,16 +398,21 @@ def text_field(obj: Mapping[str, Any], key: str) -> str | None:
         raise ParseError(str(exc), obj) from exc
 
 
-def id_field(obj: Mapping[str, Any], key: str) -> str | None:
+def id_field(obj: Mapping[str, Any], key: str, *, text_only: bool = False) -> str | None:
+    """An identifier (``to_id_str``). ``text_only``: for an endpoint that always sends its ids as strings (the
+    Data API v2), a number is drift and refused (a token id ``77`` is no token id)."""
+    value = obj.get(key)
+    if text_only and value is not None and not isinstance(value, str):
+        raise ParseError(f"{key}: expected an identifier string, got {type(value).__name__} {value!r}", obj)
     try:
-        return to_id_str(obj.get(key), field=key)
+        return to_id_str(value, field=key)
     except ParseError as exc:
         raise ParseError(str(exc), obj) from exc
 
 
-def required_id_field(obj: Mapping[str, Any], key: str) -> str:
+def required_id_field(obj: Mapping[str, Any], key: str, *, text_only: bool = False) -> str:
     """An identifier the object cannot be used without (its key): missing → ``ParseError``."""
-    value = id_field(obj, key)
+    value = id_field(obj, key, text_only=text_only)
     if value is None:
         raise ParseError(f"required identifier {key!r} is missing", obj)
     return value

@@ -392,6 +392,9 @@ def test_parse_trade_v2_keeps_the_feed_sentinels_as_sent():
     assert parse_trade_v2({**raw[0], "event_slug": None})["event_slug"] is None
     assert parse_trade_v2({**raw[1], "outcome_index": 1, "event_slug": "nfl"})["outcome_index"] == 1
     assert parse_trade_v2(raw[1])["size"] == D("0.07")
+    for drift in ({"token_id": 77}, {"condition_id": 66}):  # a retyped id is no id
+        with pytest.raises(ParseError, match=rf"^{next(iter(drift))}: expected an identifier string"):
+            parse_trade_v2({**raw[0], **drift})
     for drift in ({"side": 3}, {"title": 82}, {"event_slug": 0}, {"outcome": 2}, {"pseudonym": 17}):
         with pytest.raises(ParseError, match=rf"^{next(iter(drift))}: expected text"):
             parse_trade_v2({**raw[0], **drift})  # a retyped text field is quarantined, never stored as "3"

@@ -97,6 +97,7 @@ class ResolutionV2(TypedDict):
     raw_json: str
 
 
+#: The v2 rows send every id as a string (the real bodies): the parsers below read them ``text_only``.
 #: The keys the parsers below read. Every v2 row carries its endpoint's whole key set, nulls included (the real
 #: bodies: fixtures/real/data_api/v2_*_data_array.json), so a missing one is drift (``wire.require_keys``).
 V2_TRADE_KEYS = ("transaction_hash", "proxy_wallet", "side", "token_id", "condition_id", "size", "price", "timestamp", "title", "slug",
@@ -114,15 +115,15 @@ def parse_resolution_v2(obj: Any) -> ResolutionV2:
     require_keys(row, V2_RESOLUTION_KEYS, "v2 resolution")
     status = text_field(row, "status")
     return {
-        "condition_id": required_id_field(row, "condition_id"),
-        "question_id": id_field(row, "question_id"),
+        "condition_id": required_id_field(row, "condition_id", text_only=True),
+        "question_id": id_field(row, "question_id", text_only=True),
         "status": status.lower() if status else None,
         "was_disputed": bool_field(row, "was_disputed"),
         "extended_review": bool_field(row, "extended_review"),
         "new_version_q": bool_field(row, "new_version_q"),
-        "proposed_price": id_field(row, "proposed_price"),
-        "reproposed_price": id_field(row, "reproposed_price"),
-        "price": id_field(row, "price"),
+        "proposed_price": id_field(row, "proposed_price", text_only=True),
+        "reproposed_price": id_field(row, "reproposed_price", text_only=True),
+        "price": id_field(row, "price", text_only=True),
         "transaction_hash": text_field(row, "transaction_hash"),
         "log_index": int_field(row, "log_index"),
         "last_update": ts_field(row, "last_update_timestamp"),
@@ -147,8 +148,8 @@ def parse_trade_v2(obj: Any) -> TradeV2:
         "transaction_hash": text_field(trade, "transaction_hash"),
         "proxy_wallet": text_field(trade, "proxy_wallet"),
         "side": text_field(trade, "side"),
-        "token_id": required_id_field(trade, "token_id"),
-        "condition_id": id_field(trade, "condition_id"),
+        "token_id": required_id_field(trade, "token_id", text_only=True),
+        "condition_id": id_field(trade, "condition_id", text_only=True),
         "size": decimal_field(trade, "size"),
         "price": decimal_field(trade, "price"),
         "timestamp": ts_field(trade, "timestamp"),
@@ -170,7 +171,7 @@ def parse_leaderboard_row_v2(obj: Any) -> LeaderboardRowV2:
     require_keys(row, V2_LEADERBOARD_KEYS, "v2 leaderboard row")
     return {
         "rank": int_field(row, "rank"),
-        "user_id": required_id_field(row, "user_id"),
+        "user_id": required_id_field(row, "user_id", text_only=True),
         "user_name": text_field(row, "user_name"),
         "pnl": decimal_field(row, "pnl"),
         "volume": decimal_field(row, "volume"),
