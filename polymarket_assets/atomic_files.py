@@ -10,12 +10,12 @@ import glob
 import json
 import os
 import re
-import socket
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from polymarket_assets.reliability.processes import hostname, pid_exists, pid_namespace
 from polymarket_assets.storage_errors import disk_full, is_disk_full, is_unwritable, unwritable
 
 #: a temporary file this old is stale whoever wrote it (a write takes milliseconds)
@@ -25,12 +25,8 @@ STALE_AFTER_SECONDS = 600.0
 def _writer_token() -> str:
     """Who writes: the host and the pid namespace, so a pid is only ever judged where it means something (a
     local lake on a shared disk, containers sharing a directory)."""
-    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
-    try:
-        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:
-        namespace = "0"
-    return f"{host}-{namespace}"
+    host = re.sub(r"[^A-Za-z0-9-]", "-", hostname())[:40] or "host"
+    return f"{host}-{pid_namespace() or '0'}"
 
 
 def _remove_stale_temporaries(path: Path) -> None:
@@ -46,18 +42,8 @@ def _remove_stale_temporaries(path: Path) -> None:
             age = now - stale.stat().st_mtime
         except FileNotFoundError:
             continue
-        if age > STALE_AFTER_SECONDS or (token == me and pid != os.getpid() and not _pid_alive(pid)):
+        if age > STALE_AFTER_SECONDS or (token == me and pid != os.getpid() and not pid_exists(pid)):
             stale.unlink(missing_ok=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

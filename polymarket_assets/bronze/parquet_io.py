@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 from polymarket_assets.bronze.partitions import to_day
 from polymarket_assets.lake import LakePath, as_lake_path
 from polymarket_assets.paths import component
+from polymarket_assets.reliability.processes import pid_exists
 from polymarket_assets.storage_errors import disk_full, is_disk_full, is_unwritable, unwritable
 
 BronzeRoot = LakePath | str | os.PathLike[str]
@@ -116,15 +117,7 @@ class WrittenPartition:
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or pid_exists(pid)
 
 
 def staging_dir(bronze_root: BronzeRoot, asset: str) -> Path:

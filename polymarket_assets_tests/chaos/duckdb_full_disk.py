@@ -18,18 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from polymarket_assets_tests.silver.helpers import materialize, scalar
-
-
-def _errors(result: Any) -> str:
-    messages = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None:
-                messages.append(f"{error.cls_name}: {error.message}")
-                error = error.cause
-    return "\n".join(messages)
+from polymarket_assets_tests.silver.helpers import materialize, scalar, step_errors
 
 
 def main(lake: Path, where: Path, aside: Path, bigger: str) -> dict[str, Any]:
@@ -39,16 +28,16 @@ def main(lake: Path, where: Path, aside: Path, bigger: str) -> dict[str, Any]:
     for day in later_days:
         shutil.move(str(day), aside / day.name)
     first = materialize(lake, db, select=["trade_fact"], raise_on_error=False)
-    out: dict[str, Any] = {"first_success": first.success, "first_error": _errors(first)}
+    out: dict[str, Any] = {"first_success": first.success, "first_error": step_errors(first)}
     out["rows_after_first"] = scalar(db, "SELECT count(*) FROM silver.trade_fact") if first.success else None
     for day in later_days:
         shutil.move(str(aside / day.name), day)
     full = materialize(lake, db, select=["trade_fact"], raise_on_error=False)
-    out.update(full_success=full.success, full_error=_errors(full), db=str(db))
+    out.update(full_success=full.success, full_error=step_errors(full), db=str(db))
     out["rows_after_full"] = scalar(db, "SELECT count(*) FROM silver.trade_fact")
     subprocess.run(["mount", "-o", f"remount,size={bigger}", str(where)], check=True)
     rerun = materialize(lake, db, select=["trade_fact"], raise_on_error=False)
-    out.update(rerun_success=rerun.success, rerun_error=_errors(rerun))
+    out.update(rerun_success=rerun.success, rerun_error=step_errors(rerun))
     out["rows_after_rerun"] = scalar(db, "SELECT count(*) FROM silver.trade_fact") if rerun.success else None
     return out
 

@@ -23,18 +23,7 @@ from polymarket_assets.storage_errors import DiskFullError
 from polymarket_assets_tests.bronze.range_helpers import RANGE, table_content
 from polymarket_assets_tests.chaos import worker
 from polymarket_assets_tests.silver.bronze_fixtures import DAY1, write_lake
-from polymarket_assets_tests.silver.helpers import materialize, query
-
-
-def _step_error(result: Any) -> str:
-    messages = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            while error is not None:
-                messages.append(f"{error.cls_name}: {error.message}")
-                error = error.cause
-    return "\n".join(messages)
+from polymarket_assets_tests.silver.helpers import materialize, query, step_errors
 
 
 def _trades(root: Path) -> dict[str, Any]:
@@ -140,7 +129,7 @@ def test_a_corrupt_bronze_parquet_file_is_named_with_the_fix_and_silver_keeps_it
     broken.write_bytes(broken.read_bytes()[:300] + b"\x00garbage")  # a torn copy from another disk, say
     result = materialize(lake, db, select=["trade_fact"], raise_on_error=False)
     assert not result.success
-    message = _step_error(result)
+    message = step_errors(result)
     assert "CorruptFileError" in message and str(broken) in message
     assert f"mv {broken} {broken}.corrupt" in message
     assert f"--select key:bronze/trades --partition {DAY1}" in message
@@ -172,7 +161,7 @@ def test_a_corrupt_duckdb_file_is_named_with_the_fix_and_bronze_is_untouched(tmp
     damage(db)
     result = materialize(lake, db, raise_on_error=False)
     assert not result.success
-    message = _step_error(result)
+    message = step_errors(result)
     assert "CorruptFileError" in message and str(db) in message and f"mv {db} {db}.corrupt" in message
     assert "group:silver or group:gold" in message
     assert {p: p.read_bytes() for p in (lake / "bronze").rglob("*.parquet")} == bronze_before

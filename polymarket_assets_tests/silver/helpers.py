@@ -69,3 +69,15 @@ def build_direct(lake: Path, db: Path, names: list[str] | None = None) -> dict[s
         for name in names or BUILD_ORDER:
             out[name] = load_model(conn, MODELS[name], Path(lake) / "bronze")
     return out
+
+
+def step_errors(result: dg.ExecuteInProcessResult) -> str:
+    """Every failed step's error and its causes, one ``Class: message`` per line."""
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None:
+                messages.append(f"{error.cls_name}: {error.message}")
+                error = error.cause
+    return "\n".join(messages)
